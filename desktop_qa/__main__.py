@@ -1,0 +1,7 @@
+"""``python -m desktop_qa``: the same as the ``desktop-qa`` command."""
+
+import sys
+
+from desktop_qa.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""The headless core of desktop-qa: no Qt here, ever."""

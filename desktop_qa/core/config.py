@@ -1,0 +1,79 @@
+"""Settings for reading and where desktop-qa keeps its data."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from desktop_qa.core.errors import InputError
+
+APP_NAME = "desktop-qa"
+PROVIDER_CHOICES = ("auto", "cpu", "cuda", "directml")
+
+
+@dataclass(frozen=True)
+class ReaderSettings:
+    """How questions are windowed, read and decoded.
+
+    Attributes:
+        top_k: How many answers to return.
+        max_seq_len: Largest model input, special tokens included.
+        stride: Tokens shared by two consecutive windows (their overlap), as
+            in Hugging Face's ``stride``; it is not the step between windows.
+        max_question_tokens: Longer questions are truncated with a warning.
+        max_answer_tokens: Longest answer span, in tokens.
+        n_best_per_window: Candidate spans kept from each window.
+        no_answer_threshold: For no-answer models, "no answer" is reported
+            when the null score exceeds the best span score by more than this.
+        batch_size: Windows run through the model at once.
+        provider: ``auto``, ``cpu``, ``cuda`` or ``directml``.
+    """
+
+    top_k: int = 5
+    max_seq_len: int = 512
+    stride: int = 128
+    max_question_tokens: int = 64
+    max_answer_tokens: int = 30
+    n_best_per_window: int = 20
+    no_answer_threshold: float = 0.0
+    batch_size: int = 8
+    provider: str = "auto"
+
+    def __post_init__(self) -> None:
+        positive = {
+            "top_k": self.top_k,
+            "max_answer_tokens": self.max_answer_tokens,
+            "n_best_per_window": self.n_best_per_window,
+            "batch_size": self.batch_size,
+            "max_question_tokens": self.max_question_tokens,
+        }
+        for name, value in positive.items():
+            if value < 1:
+                raise InputError(f"{name.replace('_', '-')} must be at least 1, not {value}")
+        if self.stride < 0:
+            raise InputError(f"stride must not be negative, not {self.stride}")
+        if self.max_seq_len < self.max_question_tokens + 8:
+            raise InputError(
+                f"max sequence length {self.max_seq_len} leaves no room for a passage "
+                f"after a {self.max_question_tokens}-token question"
+            )
+        if self.provider not in PROVIDER_CHOICES:
+            raise InputError(
+                f"unknown provider {self.provider!r}; choose one of {', '.join(PROVIDER_CHOICES)}"
+            )
+
+
+def data_dir() -> Path:
+    """The per-user data folder (``DESKTOP_QA_DATA_DIR`` overrides it)."""
+    override = os.environ.get("DESKTOP_QA_DATA_DIR")
+    if override:
+        return Path(override)
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def installed_models_dir() -> Path:
+    """Where installed models live, one folder each."""
+    return data_dir() / "models"
