@@ -1,0 +1,107 @@
+"""Find a QA model directory and read what it says about itself.
+
+A model directory holds ``model.onnx`` and/or ``model_quantized.onnx``,
+``tokenizer.json`` and a small manifest, ``desktop_qa.json``::
+
+    {"name": "...", "version": "...", "no_answer": false, "stand_in": false,
+     "max_seq_len": 512}
+
+``stand_in`` marks the random-weight models the project builds for tests and
+benchmarks; they answer nonsense and are never picked as a default.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from desktop_qa.core.config import installed_models_dir
+from desktop_qa.core.errors import BrokenModelError, ModelNotFoundError
+
+MANIFEST_NAME = "desktop_qa.json"
+FP32_GRAPH = "model.onnx"
+INT8_GRAPH = "model_quantized.onnx"
+TOKENIZER_NAME = "tokenizer.json"
+DEFAULT_MODEL_NAME = "default"
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """A model directory and its manifest."""
+
+    path: Path
+    name: str
+    version: str
+    no_answer: bool
+    stand_in: bool
+    max_seq_len: int
+
+    @property
+    def tokenizer_path(self) -> Path:
+        return self.path / TOKENIZER_NAME
+
+    def graph_for(self, on_gpu: bool) -> Path:
+        """The int8 graph for the CPU when there is one; the fp32 graph on a GPU."""
+        preferred = (FP32_GRAPH, INT8_GRAPH) if on_gpu else (INT8_GRAPH, FP32_GRAPH)
+        for name in preferred:
+            if (self.path / name).is_file():
+                return self.path / name
+        raise BrokenModelError(f"{self.path}: no {FP32_GRAPH} or {INT8_GRAPH} in the model folder")
+
+
+def load_model_info(path: str | Path) -> ModelInfo:
+    """Read a model directory's manifest, checking that its files are there."""
+    path = Path(path)
+    if not path.exists():
+        raise ModelNotFoundError(f"model folder {path} does not exist")
+    if not path.is_dir():
+        raise BrokenModelError(f"{path}: a model is a folder, not a file")
+    manifest: dict[str, object] = {}
+    manifest_path = path / MANIFEST_NAME
+    if manifest_path.is_file():
+        try:
+            loaded = json.loads(manifest_path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise BrokenModelError(f"{manifest_path}: unreadable manifest ({exc})") from exc
+        if not isinstance(loaded, dict):
+            raise BrokenModelError(f"{manifest_path}: the manifest must be a JSON object")
+        manifest = loaded
+    if not (path / TOKENIZER_NAME).is_file():
+        raise BrokenModelError(f"{path}: no {TOKENIZER_NAME} in the model folder")
+    info = ModelInfo(
+        path=path,
+        name=str(manifest.get("name", path.name)),
+        version=str(manifest.get("version", "")),
+        no_answer=bool(manifest.get("no_answer", False)),
+        stand_in=bool(manifest.get("stand_in", False)),
+        max_seq_len=_int_field(manifest, "max_seq_len", 512, manifest_path),
+    )
+    info.graph_for(on_gpu=False)  # fails early when neither graph is there
+    return info
+
+
+def _int_field(manifest: dict[str, object], key: str, default: int, where: Path) -> int:
+    value = manifest.get(key, default)
+    if not isinstance(value, int) or value < 16:
+        raise BrokenModelError(f"{where}: {key} must be an integer of at least 16, not {value!r}")
+    return value
+
+
+def resolve_model(explicit: str | Path | None) -> ModelInfo:
+    """The model to use: ``--model``, else ``DESKTOP_QA_MODEL``, else the installed default."""
+    if explicit is not None:
+        return load_model_info(explicit)
+    from_env = os.environ.get("DESKTOP_QA_MODEL")
+    if from_env:
+        return load_model_info(from_env)
+    default = installed_models_dir() / DEFAULT_MODEL_NAME
+    if default.is_dir():
+        info = load_model_info(default)
+        if not info.stand_in:
+            return info
+    raise ModelNotFoundError(
+        "no QA model is installed; pass --model DIR (a folder with model.onnx and "
+        f"tokenizer.json) or set DESKTOP_QA_MODEL (looked in {default})"
+    )

@@ -1,0 +1,171 @@
+"""Build random-weight stand-in QA models for tests and benchmarks.
+
+A stand-in has the real architecture (``BertForQuestionAnswering`` exported to
+ONNX) and a real WordPiece vocabulary, built with ``tokenizers`` from text this
+module generates from the Python standard library's documentation. Its weights
+are random, so its answers are meaningless: it exists to exercise the pipeline
+and to measure speed, and its manifest says ``"stand_in": true`` so the app
+never offers it as a real model. Building one needs the ``dev`` extra (torch
+and transformers); the result is deterministic for a given seed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from desktop_qa.core.model import FP32_GRAPH, MANIFEST_NAME, TOKENIZER_NAME
+
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
+
+SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+#: Modules whose documentation is the vocabulary's training text.
+CORPUS_MODULES = (
+    "argparse", "asyncio", "calendar", "collections", "csv", "datetime", "decimal",
+    "difflib", "email", "fractions", "functools", "http.client", "inspect", "itertools",
+    "json", "logging", "os", "pathlib", "pickle", "random", "re", "shutil", "sqlite3",
+    "statistics", "string", "subprocess", "tarfile", "tempfile", "textwrap", "threading",
+    "unittest", "urllib.parse", "zipfile",
+)  # fmt: skip
+#: Characters every stand-in vocabulary knows, so real papers tokenise without [UNK] words.
+ALPHABET_RANGES = ((0x21, 0x7E), (0xA1, 0x17F), (0x370, 0x3FF), (0x2010, 0x2044), (0x2190, 0x22FF))
+
+
+@dataclass(frozen=True)
+class StandInShape:
+    """Sizes of a stand-in BERT."""
+
+    vocab_size: int
+    hidden: int
+    layers: int
+    heads: int
+    intermediate: int
+
+
+SHAPES = {
+    "tiny": StandInShape(vocab_size=8000, hidden=64, layers=2, heads=2, intermediate=128),
+    "base": StandInShape(vocab_size=30522, hidden=768, layers=12, heads=12, intermediate=3072),
+}
+
+
+def corpus_lines() -> Iterator[str]:
+    """The docstrings of some standard library modules and their members, line by line."""
+    import importlib
+    import inspect
+
+    def documented(namespace: object) -> list[object]:
+        values = (value for _, value in sorted(vars(namespace).items()))
+        return [v for v in values if inspect.isclass(v) or inspect.isroutine(v)]
+
+    for module_name in CORPUS_MODULES:
+        module = importlib.import_module(module_name)
+        for member in [module, *documented(module)]:
+            owners = [member, *documented(member)] if inspect.isclass(member) else [member]
+            for owner in owners:
+                for line in (inspect.getdoc(owner) or "").splitlines():
+                    if line.strip():
+                        yield line.strip()
+
+
+def build_tokenizer(vocab_size: int) -> Tokenizer:
+    """An uncased BERT WordPiece tokenizer whose vocabulary comes from the generated corpus.
+
+    The vocabulary is the special tokens, every character of the alphabet (alone
+    and as a ``##`` continuation), then the corpus's most frequent words, ties
+    broken alphabetically, so the same corpus always gives the same vocabulary
+    (``tokenizers``' own trainer breaks ties differently from run to run).
+    """
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
+
+    normalizer = normalizers.BertNormalizer(lowercase=True)
+    pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    counts: Counter[str] = Counter()
+    for line in corpus_lines():
+        words = pre_tokenizer.pre_tokenize_str(normalizer.normalize_str(line))
+        counts.update(word for word, _ in words)
+    alphabet = sorted(
+        {chr(c).lower() for low, high in ALPHABET_RANGES for c in range(low, high + 1)}
+        | {c for word in counts for c in word}
+    )
+    vocab = [*SPECIAL_TOKENS, *alphabet, *(f"##{c}" for c in alphabet)]
+    known = set(vocab)
+    for word, _ in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+        if len(vocab) >= vocab_size:
+            break
+        if word not in known:
+            vocab.append(word)
+            known.add(word)
+
+    model = models.WordPiece(
+        {token: index for index, token in enumerate(vocab)},
+        unk_token="[UNK]",
+        max_input_chars_per_word=100,
+    )
+    tokenizer = Tokenizer(model)
+    tokenizer.normalizer = normalizer
+    tokenizer.pre_tokenizer = pre_tokenizer
+    tokenizer.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]",
+        pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+        special_tokens=[("[CLS]", vocab.index("[CLS]")), ("[SEP]", vocab.index("[SEP]"))],
+    )
+    tokenizer.decoder = decoders.WordPiece()
+    return tokenizer
+
+
+def make_stand_in(out: Path, size: str = "tiny", seed: int = 0, no_answer: bool = False) -> Path:
+    """Write a stand-in model folder (``model.onnx``, ``tokenizer.json``, manifest)."""
+    import torch
+    from transformers import BertConfig, BertForQuestionAnswering
+
+    shape = SHAPES[size]
+    out.mkdir(parents=True, exist_ok=True)
+    tokenizer = build_tokenizer(shape.vocab_size)
+    tokenizer.save(str(out / TOKENIZER_NAME))
+    vocab_size = tokenizer.get_vocab_size()
+
+    torch.manual_seed(seed)
+    config = BertConfig(
+        vocab_size=vocab_size,
+        hidden_size=shape.hidden,
+        num_hidden_layers=shape.layers,
+        num_attention_heads=shape.heads,
+        intermediate_size=shape.intermediate,
+        max_position_embeddings=512,
+        attn_implementation="eager",
+    )
+    model = BertForQuestionAnswering(config).eval()
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    example = torch.ones((2, 16), dtype=torch.long)
+    dynamic = {name: {0: "batch", 1: "sequence"} for name in [*names, "start_logits", "end_logits"]}
+    import warnings
+
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            model,
+            (example, example, torch.zeros_like(example)),
+            str(out / FP32_GRAPH),
+            input_names=names,
+            output_names=["start_logits", "end_logits"],
+            dynamic_axes=dynamic,
+            opset_version=17,
+            dynamo=False,
+        )
+    manifest = {
+        "name": f"stand-in-{size}",
+        "version": f"seed{seed}",
+        "description": "random weights: for tests and benchmarks only, answers are meaningless",
+        "stand_in": True,
+        "no_answer": no_answer,
+        "max_seq_len": 512,
+        "architecture": "bert",
+        "shape": shape.__dict__,
+    }
+    (out / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return out

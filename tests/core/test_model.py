@@ -1,0 +1,62 @@
+"""Finding a model folder and reading its manifest."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from desktop_qa.core.config import installed_models_dir
+from desktop_qa.core.errors import BrokenModelError, ModelNotFoundError
+from desktop_qa.core.model import load_model_info, resolve_model
+
+
+def test_stand_in_manifest_is_read(tiny_model: Path) -> None:
+    info = load_model_info(tiny_model)
+    assert info.stand_in and info.name == "stand-in-tiny" and info.max_seq_len == 512
+    assert info.graph_for(on_gpu=False).name == "model.onnx"
+
+
+def test_cpu_prefers_the_int8_graph_and_gpu_the_fp32_one(tiny_model: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "m"
+    shutil.copytree(tiny_model, folder)
+    shutil.copy(folder / "model.onnx", folder / "model_quantized.onnx")
+    info = load_model_info(folder)
+    assert info.graph_for(on_gpu=False).name == "model_quantized.onnx"
+    assert info.graph_for(on_gpu=True).name == "model.onnx"
+
+
+def test_model_from_environment_then_installed_default(
+    tiny_model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(ModelNotFoundError, match="no QA model is installed"):
+        resolve_model(None)
+    monkeypatch.setenv("DESKTOP_QA_MODEL", str(tiny_model))
+    assert resolve_model(None).path == tiny_model
+    monkeypatch.delenv("DESKTOP_QA_MODEL")
+    default = installed_models_dir() / "default"
+    shutil.copytree(tiny_model, default)
+    with pytest.raises(ModelNotFoundError):
+        resolve_model(None)  # a stand-in is never picked as the default
+    manifest = json.loads((default / "desktop_qa.json").read_text())
+    manifest["stand_in"] = False
+    (default / "desktop_qa.json").write_text(json.dumps(manifest))
+    assert resolve_model(None).path == default
+
+
+def test_incomplete_model_folders_are_refused(tiny_model: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "partial"
+    folder.mkdir()
+    (folder / "model.onnx").write_bytes(b"x")
+    with pytest.raises(BrokenModelError, match=r"no tokenizer\.json"):
+        load_model_info(folder)
+    shutil.copy(tiny_model / "tokenizer.json", folder)
+    (folder / "model.onnx").unlink()
+    with pytest.raises(BrokenModelError, match=r"no model\.onnx"):
+        load_model_info(folder)
+    (folder / "model.onnx").write_bytes(b"x")
+    (folder / "desktop_qa.json").write_text("[1, 2]")
+    with pytest.raises(BrokenModelError, match="JSON object"):
+        load_model_info(folder)
