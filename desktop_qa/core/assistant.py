@@ -1,0 +1,69 @@
+"""The one use-case surface the front ends call: open documents, ask questions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from desktop_qa.core.chunking import DocumentTokens, QATokenizer, tokenize_document
+from desktop_qa.core.config import ReaderSettings
+from desktop_qa.core.document import Document, open_pdf
+from desktop_qa.core.model import ModelInfo
+from desktop_qa.core.reader import LogitsModel, OnnxQAModel, ProgressCallback, Reader, ReadResult
+
+
+@dataclass(frozen=True)
+class OpenDocument:
+    """A document ready for questions: its text map and its tokens."""
+
+    document: Document
+    tokens: DocumentTokens
+
+
+class Assistant:
+    """Holds one loaded model and answers questions about documents with it.
+
+    Args:
+        model: The model directory to use.
+        settings: Reading settings; ``max_seq_len`` is capped by the model's own.
+        logits_model: Replaces the ONNX session (tests use oracle logits).
+    """
+
+    def __init__(
+        self,
+        model: ModelInfo,
+        settings: ReaderSettings | None = None,
+        logits_model: LogitsModel | None = None,
+    ) -> None:
+        settings = settings or ReaderSettings()
+        if settings.max_seq_len > model.max_seq_len:
+            settings = replace(settings, max_seq_len=model.max_seq_len)
+        self.model = model
+        self.settings = settings
+        self.tokenizer = QATokenizer.from_file(model.tokenizer_path)
+        if logits_model is None:
+            onnx_model = OnnxQAModel(model, settings.provider)
+            self.provider = onnx_model.provider
+            logits_model = onnx_model
+        else:
+            self.provider = type(logits_model).__name__
+        self.reader = Reader(logits_model, self.tokenizer, settings, model.no_answer)
+
+    def open(self, path: str | Path, password: str | None = None) -> OpenDocument:
+        """Open a PDF and tokenise its text."""
+        return self.prepare(open_pdf(path, password))
+
+    def prepare(self, document: Document) -> OpenDocument:
+        """Tokenise an already built document (a PDF's or plain text)."""
+        return OpenDocument(document, tokenize_document(self.tokenizer, document.text))
+
+    def ask(
+        self,
+        opened: OpenDocument,
+        question: str,
+        progress: ProgressCallback | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> ReadResult:
+        """Answer a question from one open document."""
+        return self.reader.read(opened.document, opened.tokens, question, progress, cancelled)

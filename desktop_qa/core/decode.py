@@ -1,0 +1,119 @@
+"""Turn start/end logits into answer spans, in pure numpy.
+
+A span's score is the raw sum ``start_logit + end_logit``. Unlike a softmax
+taken inside each window, raw sums from different windows (and documents) of
+the same question are on one scale, so they can be ranked together. The
+"no answer" score of a window is the same sum at position 0 (``[CLS]``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class WindowSpan:
+    """A span inside one window's passage: inclusive token positions and score."""
+
+    window: int
+    start: int
+    end: int
+    score: float
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A span of the document text with its best score over all windows."""
+
+    char_start: int
+    char_end: int
+    score: float
+
+
+def best_spans(
+    start_logits: np.ndarray,
+    end_logits: np.ndarray,
+    passage_start: int,
+    passage_lengths: np.ndarray,
+    max_answer_tokens: int,
+    n_best: int,
+) -> list[WindowSpan]:
+    """The ``n_best`` highest-scoring spans of every window in a batch.
+
+    Args:
+        start_logits, end_logits: (windows, sequence) logits.
+        passage_start: Position of the first passage token (same in every window).
+        passage_lengths: Passage tokens in each window.
+        max_answer_tokens: Longest span allowed, in tokens.
+        n_best: Spans kept per window.
+
+    Returns:
+        Spans with ``start <= end < start + max_answer_tokens``, both inside the
+        passage, positions counted from the passage's first token.
+    """
+    windows = start_logits.shape[0]
+    width = int(passage_lengths.max(initial=0))
+    if width == 0:
+        return []
+    starts = start_logits[:, passage_start : passage_start + width].astype(np.float64)
+    ends = end_logits[:, passage_start : passage_start + width].astype(np.float64)
+    outside = np.arange(width)[None, :] >= passage_lengths[:, None]
+    starts = np.where(outside, -np.inf, starts)
+    ends = np.where(outside, -np.inf, ends)
+    span = min(max_answer_tokens, width)
+    padded_ends = np.concatenate([ends, np.full((windows, span - 1), -np.inf)], axis=1)
+    # scores[w, i, d]: span starting at i and ending at i + d.
+    shifted = np.lib.stride_tricks.sliding_window_view(padded_ends, span, axis=1)
+    scores = (starts[:, :, None] + shifted).reshape(windows, -1)
+    keep = min(n_best, scores.shape[1])
+    top = np.argpartition(-scores, keep - 1, axis=1)[:, :keep]
+    results = []
+    for window in range(windows):
+        for flat in top[window]:
+            score = scores[window, flat]
+            if np.isfinite(score):
+                start, length = divmod(int(flat), span)
+                results.append(WindowSpan(window, start, start + length, float(score)))
+    return results
+
+
+def null_scores(start_logits: np.ndarray, end_logits: np.ndarray) -> np.ndarray:
+    """Each window's "no answer" score: start + end logit at position 0."""
+    scores: np.ndarray = (start_logits[:, 0] + end_logits[:, 0]).astype(np.float64)
+    return scores
+
+
+def merge_candidates(candidates: list[Candidate]) -> list[Candidate]:
+    """Keep each character range once, with its best score, best first.
+
+    Overlapping windows find the same span more than once; only the highest
+    score of a range counts.
+    """
+    best: dict[tuple[int, int], float] = {}
+    for candidate in candidates:
+        key = (candidate.char_start, candidate.char_end)
+        if key not in best or candidate.score > best[key]:
+            best[key] = candidate.score
+    merged = [Candidate(start, end, score) for (start, end), score in best.items()]
+    merged.sort(key=lambda c: (-c.score, c.char_start, c.char_end))
+    return merged
+
+
+def distinct_answers(ranked: list[Candidate], top_k: int) -> list[Candidate]:
+    """The ``top_k`` best candidates whose text ranges do not overlap.
+
+    A span inside or across a better one ("60 million" under "60 million
+    parameters") points at the same place, so it is not a second answer.
+    """
+    chosen: list[Candidate] = []
+    for candidate in ranked:
+        if len(chosen) == top_k:
+            break
+        if all(
+            candidate.char_end <= kept.char_start or candidate.char_start >= kept.char_end
+            for kept in chosen
+        ):
+            chosen.append(candidate)
+    return chosen

@@ -1,0 +1,261 @@
+"""Read a question against a document's windows and return placed answers.
+
+``OnnxQAModel`` runs the ONNX graph; ``Reader`` does the rest (windows,
+batches, decoding, merging, placing answers on the page). Any object with a
+``logits(batch)`` method can stand in for the ONNX model, which is how tests
+drive the whole pipeline with oracle logits.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+
+from desktop_qa.core.chunking import (
+    DocumentTokens,
+    EncodedBatch,
+    QATokenizer,
+    Window,
+    encode_windows,
+    plan_windows,
+    tokenize_question,
+)
+from desktop_qa.core.config import ReaderSettings
+from desktop_qa.core.decode import (
+    Candidate,
+    best_spans,
+    distinct_answers,
+    merge_candidates,
+    null_scores,
+)
+from desktop_qa.core.document import Document, Fragment
+from desktop_qa.core.errors import BrokenModelError, CancelledError, ProviderError
+
+if TYPE_CHECKING:
+    from desktop_qa.core.model import ModelInfo
+
+PROVIDERS = {
+    "cuda": "CUDAExecutionProvider",
+    "directml": "DmlExecutionProvider",
+    "cpu": "CPUExecutionProvider",
+}
+AUTO_ORDER = ("cuda", "directml", "cpu")
+
+ProgressCallback = Callable[[int, int], None]
+
+
+class LogitsModel(Protocol):
+    """Anything that maps a batch of windows to (start, end) logits."""
+
+    def logits(self, batch: EncodedBatch) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+def choose_provider(requested: str, available: list[str]) -> str:
+    """The provider key to use: the requested one, or the best available for ``auto``."""
+    if requested == "auto":
+        return next(key for key in AUTO_ORDER if PROVIDERS[key] in available or key == "cpu")
+    if PROVIDERS[requested] not in available:
+        names = ", ".join(k for k, v in PROVIDERS.items() if v in available) or "none"
+        raise ProviderError(
+            f"execution provider {requested!r} is not available here (available: {names})"
+        )
+    return requested
+
+
+class OnnxQAModel:
+    """An ONNX Runtime session over a QA graph; inputs are built from the graph's own."""
+
+    def __init__(self, info: ModelInfo, provider: str = "auto") -> None:
+        import onnxruntime as ort
+
+        key = choose_provider(provider, ort.get_available_providers())
+        graph = info.graph_for(on_gpu=key != "cpu")
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3
+        try:
+            session = ort.InferenceSession(
+                str(graph),
+                sess_options=options,
+                providers=list(dict.fromkeys([PROVIDERS[key], PROVIDERS["cpu"]])),
+            )
+        except Exception as exc:  # onnxruntime raises its own exception types
+            raise BrokenModelError(f"{graph}: the model cannot be loaded ({exc})") from exc
+        self.session = session
+        self.graph = graph
+        ran = session.get_providers()[0]
+        self.provider = next((k for k, v in PROVIDERS.items() if v == ran), ran)
+        self.input_types = {i.name: i.type for i in session.get_inputs()}
+        missing = {"input_ids", "attention_mask"} - set(self.input_types)
+        if missing:
+            raise BrokenModelError(f"{graph}: the graph has no input {sorted(missing)[0]!r}")
+        outputs = [o.name for o in session.get_outputs()]
+        if {"start_logits", "end_logits"} <= set(outputs):
+            self.output_names = ["start_logits", "end_logits"]
+        elif len(outputs) >= 2:
+            self.output_names = outputs[:2]
+        else:
+            raise BrokenModelError(f"{graph}: a QA graph needs start and end logits outputs")
+
+    def logits(self, batch: EncodedBatch) -> tuple[np.ndarray, np.ndarray]:
+        arrays = {
+            "input_ids": batch.input_ids,
+            "attention_mask": batch.attention_mask,
+            "token_type_ids": batch.token_type_ids,
+        }
+        feed: dict[str, Any] = {}
+        for name, kind in self.input_types.items():
+            if name not in arrays:
+                raise BrokenModelError(f"{self.graph}: unexpected model input {name!r}")
+            feed[name] = arrays[name].astype(np.int32 if kind == "tensor(int32)" else np.int64)
+        start, end = self.session.run(self.output_names, feed)
+        return np.asarray(start), np.asarray(end)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An answer placed in the document.
+
+    Attributes:
+        text: Exactly ``document.text[char_start:char_end]``.
+        score: Start + end logit sum; comparable across windows and documents.
+        page: 1-based page where the answer starts.
+        char_start, char_end: The answer's range in the document text.
+        fragments: One box per line fragment, with its page, in PDF points.
+    """
+
+    text: str
+    score: float
+    page: int
+    char_start: int
+    char_end: int
+    fragments: tuple[Fragment, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "score": round(self.score, 4),
+            "page": self.page,
+            "char_start": self.char_start,
+            "char_end": self.char_end,
+            "boxes": [[round(v, 2) for v in f.box] for f in self.fragments],
+            "box_pages": [f.page for f in self.fragments],
+        }
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    """What reading one question against one document found."""
+
+    question: str
+    answers: list[Answer]
+    no_answer: bool
+    null_score: float | None
+    windows: int
+    question_truncated: bool
+    elapsed_ms: float = field(default=0.0)
+
+
+class Reader:
+    """Windows, runs and decodes a question against a tokenised document."""
+
+    def __init__(
+        self,
+        model: LogitsModel,
+        tokenizer: QATokenizer,
+        settings: ReaderSettings,
+        supports_no_answer: bool = False,
+    ) -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        self.settings = settings
+        self.supports_no_answer = supports_no_answer
+
+    def read(
+        self,
+        document: Document,
+        tokens: DocumentTokens,
+        question_text: str,
+        progress: ProgressCallback | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> ReadResult:
+        """Answer one question from every window of the document.
+
+        Raises:
+            EmptyQuestionError: for a blank question.
+            CancelledError: when ``cancelled()`` turns true between batches.
+        """
+        began = time.perf_counter()
+        settings = self.settings
+        question = tokenize_question(self.tokenizer, question_text, settings.max_question_tokens)
+        template = self.tokenizer.template
+        capacity = settings.max_seq_len - len(question.ids) - template.special_count
+        windows = plan_windows(tokens, capacity, settings.stride) if len(tokens) else []
+        candidates: list[Candidate] = []
+        lowest_null = np.inf
+        for done in range(0, len(windows), settings.batch_size):
+            if cancelled is not None and cancelled():
+                raise CancelledError("cancelled")
+            batch_windows = windows[done : done + settings.batch_size]
+            batch = encode_windows(template, question, tokens, batch_windows)
+            start_logits, end_logits = self.model.logits(batch)
+            candidates.extend(self._candidates(batch, start_logits, end_logits, tokens))
+            lowest_null = min(lowest_null, float(null_scores(start_logits, end_logits).min()))
+            if progress is not None:
+                progress(min(done + settings.batch_size, len(windows)), len(windows))
+        ranked = merge_candidates(candidates)
+        best = ranked[0].score if ranked else -np.inf
+        no_answer = not ranked or (
+            self.supports_no_answer and lowest_null - best > settings.no_answer_threshold
+        )
+        chosen = [] if no_answer else distinct_answers(ranked, settings.top_k)
+        return ReadResult(
+            question=question.text,
+            answers=[self._place(document, c) for c in chosen],
+            no_answer=no_answer,
+            null_score=float(lowest_null) if self.supports_no_answer and windows else None,
+            windows=len(windows),
+            question_truncated=question.truncated,
+            elapsed_ms=(time.perf_counter() - began) * 1000,
+        )
+
+    def _candidates(
+        self,
+        batch: EncodedBatch,
+        start_logits: np.ndarray,
+        end_logits: np.ndarray,
+        tokens: DocumentTokens,
+    ) -> list[Candidate]:
+        lengths = np.array([w.token_end - w.token_start for w in batch.windows])
+        spans = best_spans(
+            start_logits,
+            end_logits,
+            batch.passage_start,
+            lengths,
+            self.settings.max_answer_tokens,
+            self.settings.n_best_per_window,
+        )
+        result = []
+        for span in spans:
+            window: Window = batch.windows[span.window]
+            first = window.token_start + span.start
+            last = window.token_start + span.end
+            result.append(
+                Candidate(int(tokens.offsets[first, 0]), int(tokens.offsets[last, 1]), span.score)
+            )
+        return result
+
+    @staticmethod
+    def _place(document: Document, candidate: Candidate) -> Answer:
+        return Answer(
+            text=document.text[candidate.char_start : candidate.char_end],
+            score=candidate.score,
+            page=document.page_at(candidate.char_start),
+            char_start=candidate.char_start,
+            char_end=candidate.char_end,
+            fragments=tuple(document.fragments(candidate.char_start, candidate.char_end)),
+        )

@@ -1,0 +1,46 @@
+"""Oracle logits: a model stand-in that knows which document span is right.
+
+It peaks the start logit at the gold span's first token and the end logit at
+its last token, in every window that holds the whole span; the null score at
+position 0 is ``null_logit`` twice. This tests windowing, decoding, merging
+and placement without depending on what a random-weight model would say.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from desktop_qa.core.chunking import DocumentTokens, EncodedBatch
+
+PEAK = 10.0
+FLOOR = -5.0
+
+
+def token_span(tokens: DocumentTokens, char_start: int, char_end: int) -> tuple[int, int]:
+    """First and last token (inclusive) covering the characters [char_start, char_end)."""
+    first = int(np.nonzero(tokens.offsets[:, 1] > char_start)[0][0])
+    last = int(np.nonzero(tokens.offsets[:, 0] < char_end)[0][-1])
+    return first, last
+
+
+class OracleLogits:
+    """Logits that point at one document token span."""
+
+    def __init__(self, span: tuple[int, int] | None, null_logit: float = 0.0) -> None:
+        self.span = span
+        self.null_logit = null_logit
+        self.batches: list[EncodedBatch] = []
+
+    def logits(self, batch: EncodedBatch) -> tuple[np.ndarray, np.ndarray]:
+        self.batches.append(batch)
+        shape = batch.input_ids.shape
+        start = np.full(shape, FLOOR, dtype=np.float32)
+        end = np.full(shape, FLOOR, dtype=np.float32)
+        start[:, 0] = end[:, 0] = self.null_logit
+        if self.span is not None:
+            first, last = self.span
+            for row, window in enumerate(batch.windows):
+                if window.token_start <= first and last < window.token_end:
+                    start[row, batch.passage_start + first - window.token_start] = PEAK
+                    end[row, batch.passage_start + last - window.token_start] = PEAK
+        return start, end
