@@ -1,0 +1,274 @@
+"""The desktop-qa command line: a thin front end over ``desktop_qa.core``.
+
+Heavy modules (onnxruntime, pymupdf, tokenizers, numpy) are imported inside
+the commands, so ``desktop-qa --help`` stays instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from desktop_qa import __version__
+from desktop_qa.core.config import PROVIDER_CHOICES, ReaderSettings
+from desktop_qa.core.errors import DatasetError, DesktopQAError, InputError, OutputError
+
+if TYPE_CHECKING:
+    from desktop_qa.core.assistant import Assistant, OpenDocument
+    from desktop_qa.core.reader import ReadResult
+
+PROG = "desktop-qa"
+STAND_IN_NOTICE = (
+    "note: {name} is a random-weight stand-in model for tests and benchmarks; "
+    "its answers are meaningless"
+)
+SNIPPET_CHARS = 60
+
+log = logging.getLogger(PROG)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Ask questions about PDFs with a local extractive QA model.",
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    ask = commands.add_parser("ask", help="answer questions about a PDF")
+    ask.add_argument("file", type=Path, metavar="FILE.pdf", help="the PDF to read")
+    ask.add_argument("question", nargs="?", metavar="QUESTION", help="the question to answer")
+    ask.add_argument(
+        "--questions",
+        type=Path,
+        metavar="FILE",
+        help="answer every line of FILE (one question a line) and print JSON Lines",
+    )
+    ask.add_argument("--json", action="store_true", help="print one JSON object")
+    ask.add_argument("--password", help="password of an encrypted PDF")
+    _add_reader_options(ask)
+    ask.set_defaults(handler=run_ask)
+
+    squad = commands.add_parser(
+        "eval-squad", help="run the reader over a SQuAD-format file and print EM/F1"
+    )
+    squad.add_argument("dataset", type=Path, metavar="FILE.json", help="SQuAD v1.1/v2.0 file")
+    squad.add_argument(
+        "--predictions",
+        type=Path,
+        required=True,
+        metavar="OUT.json",
+        help="where to write predictions as {question id: answer}",
+    )
+    _add_reader_options(squad)
+    squad.set_defaults(handler=run_eval_squad)
+
+    model = commands.add_parser("model", help="manage QA models")
+    model_commands = model.add_subparsers(dest="model_command", metavar="ACTION", required=True)
+    make_test = model_commands.add_parser(
+        "make-test",
+        help="build a random-weight stand-in model for tests and benchmarks (needs the dev extra)",
+    )
+    make_test.add_argument("out", type=Path, metavar="DIR", help="folder to write the model to")
+    make_test.add_argument("--size", choices=("tiny", "base"), default="tiny")
+    make_test.add_argument("--seed", type=int, default=0)
+    make_test.add_argument(
+        "--no-answer", action="store_true", help="mark it as a SQuAD 2.0-style no-answer model"
+    )
+    make_test.set_defaults(handler=run_make_test)
+    return parser
+
+
+def _add_reader_options(parser: argparse.ArgumentParser) -> None:
+    defaults = ReaderSettings()
+    parser.add_argument("--model", type=Path, metavar="DIR", help="model folder to use")
+    parser.add_argument("--top-k", type=int, default=defaults.top_k, metavar="N")
+    parser.add_argument("--provider", choices=PROVIDER_CHOICES, default=defaults.provider)
+    parser.add_argument(
+        "--stride",
+        type=int,
+        default=defaults.stride,
+        metavar="N",
+        help="tokens two consecutive windows share (default %(default)s)",
+    )
+    parser.add_argument(
+        "--max-answer-tokens", type=int, default=defaults.max_answer_tokens, metavar="N"
+    )
+    parser.add_argument(
+        "--no-answer-threshold",
+        type=float,
+        default=defaults.no_answer_threshold,
+        metavar="X",
+        help="for no-answer models: say 'no answer' when the null score beats the best "
+        "span by more than X (default %(default)s)",
+    )
+    parser.add_argument("--batch-size", type=int, default=defaults.batch_size, metavar="N")
+
+
+def _settings(args: argparse.Namespace) -> ReaderSettings:
+    return ReaderSettings(
+        top_k=args.top_k,
+        stride=args.stride,
+        max_answer_tokens=args.max_answer_tokens,
+        no_answer_threshold=args.no_answer_threshold,
+        batch_size=args.batch_size,
+        provider=args.provider,
+    )
+
+
+def _assistant(args: argparse.Namespace) -> Assistant:
+    from desktop_qa.core.assistant import Assistant
+    from desktop_qa.core.model import resolve_model
+
+    settings = _settings(args)
+    model = resolve_model(args.model)
+    if model.stand_in:
+        log.warning(STAND_IN_NOTICE.format(name=model.name))
+    return Assistant(model, settings)
+
+
+def run_ask(args: argparse.Namespace, out: TextIO) -> int:
+    if (args.question is None) == (args.questions is None):
+        raise InputError("give either a QUESTION or --questions FILE, not both or neither")
+    questions = [args.question] if args.questions is None else _read_questions(args.questions)
+    assistant = _assistant(args)
+    opened = assistant.open(args.file, args.password)
+    for question in questions:
+        result = assistant.ask(opened, question)
+        if args.json or args.questions is not None:
+            payload = result_json(result, opened, assistant.provider)
+            out.write(json.dumps(payload, ensure_ascii=False) + "\n")
+        else:
+            out.write(format_result(result, opened, assistant.provider))
+        out.flush()
+    return 0
+
+
+def _read_questions(path: Path) -> list[str]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError as exc:
+        raise DatasetError(f"{path}: no such questions file") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DatasetError(f"{path}: cannot read the questions file ({exc})") from exc
+    questions = [line.strip() for line in lines if line.strip()]
+    if not questions:
+        raise DatasetError(f"{path}: the questions file has no questions")
+    return questions
+
+
+def result_json(result: ReadResult, opened: OpenDocument, provider: str) -> dict[str, Any]:
+    """The JSON object ``ask --json`` prints for one question."""
+    document = opened.document
+    return {
+        "question": result.question,
+        "document": {
+            "path": str(document.path) if document.path else None,
+            "sha256": document.sha256,
+            "pages": document.page_count,
+            "title": document.title,
+        },
+        "answers": [answer.to_json() for answer in result.answers],
+        "no_answer": result.no_answer,
+        "provider": provider,
+        "elapsed_ms": round(result.elapsed_ms, 1),
+        "windows": result.windows,
+    }
+
+
+def format_result(result: ReadResult, opened: OpenDocument, provider: str) -> str:
+    """Readable answers with page numbers and a snippet of surrounding text."""
+    text = opened.document.text
+    lines = [f"Q: {result.question}"]
+    if result.no_answer:
+        lines.append("  No answer found in this document.")
+    for rank, answer in enumerate(result.answers, 1):
+        before = text[max(0, answer.char_start - SNIPPET_CHARS) : answer.char_start]
+        after = text[answer.char_end : answer.char_end + SNIPPET_CHARS]
+        snippet = " ".join(f"{before}[{answer.text}]{after}".split())
+        lines.append(f"  {rank}. {answer.text}")
+        lines.append(f"     page {answer.page}, score {answer.score:.2f}: …{snippet}…")
+    name = opened.document.path.name if opened.document.path else opened.document.title
+    lines.append(
+        f"  ({name}, {opened.document.page_count} pages, {result.windows} windows, "
+        f"{provider}, {result.elapsed_ms:.0f} ms)"
+    )
+    return "\n".join(lines) + "\n"
+
+
+def run_eval_squad(args: argparse.Namespace, out: TextIO) -> int:
+    from desktop_qa.core.document import Document
+    from desktop_qa.core.squad import evaluate, load_squad
+
+    paragraphs = load_squad(args.dataset)
+    assistant = _assistant(args)
+    predictions: dict[str, str] = {}
+    questions = [q for paragraph in paragraphs for q in paragraph]
+    for paragraph in paragraphs:
+        if not paragraph:
+            continue
+        opened = assistant.prepare(Document.from_text(paragraph[0].context))
+        for question in paragraph:
+            result = assistant.ask(opened, question.question)
+            predictions[question.qid] = "" if result.no_answer else result.answers[0].text
+    _write_json(args.predictions, predictions)
+    scores = evaluate(questions, predictions)
+    out.write(json.dumps(scores, indent=2) + "\n")
+    return 0
+
+
+def _write_json(path: Path, payload: object) -> None:
+    try:
+        path.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+def run_make_test(args: argparse.Namespace, out: TextIO) -> int:
+    try:
+        from desktop_qa.core.standin import make_stand_in
+    except ImportError as exc:  # pragma: no cover - depends on the installed extras
+        raise DesktopQAError(
+            "building a stand-in needs the dev extra: pip install -e '.[dev]'"
+        ) from exc
+    try:
+        path = make_stand_in(args.out, args.size, args.seed, args.no_answer)
+    except ModuleNotFoundError as exc:
+        raise DesktopQAError(
+            f"building a stand-in needs {exc.name}: pip install -e '.[dev]'"
+        ) from exc
+    except OSError as exc:
+        raise OutputError(f"cannot write {args.out}: {exc.strerror or exc}") from exc
+    out.write(f"wrote stand-in model ({args.size}, seed {args.seed}) to {path}\n")
+    out.write("it has random weights: use it for tests and benchmarks only\n")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the process exit code."""
+    logging.basicConfig(format=f"{PROG}: %(message)s", level=logging.WARNING, stream=sys.stderr)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        code: int = args.handler(args, sys.stdout)
+        return code
+    except DesktopQAError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,57 @@
+"""SQuAD scoring with the official normalisation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from desktop_qa.core.errors import DatasetError
+from desktop_qa.core.squad import (
+    SquadQuestion,
+    evaluate,
+    exact_match,
+    f1_score,
+    load_squad,
+    normalize_answer,
+)
+from tests.conftest import shared_file
+
+
+def test_normalisation_drops_case_punctuation_articles_and_extra_space() -> None:
+    assert normalize_answer("  The  Normans, of   Normandy!") == "normans of normandy"
+    assert normalize_answer("an apple a day") == "apple day"
+
+
+def test_exact_and_f1() -> None:
+    assert exact_match("the Normans", "Normans") == 1.0
+    assert f1_score("Normans of France", "the Normans") == pytest.approx(0.5)
+    assert f1_score("", "") == 1.0 and f1_score("x", "") == 0.0
+
+
+def test_evaluate_takes_the_best_gold_and_splits_has_and_no_answer() -> None:
+    questions = [
+        SquadQuestion("a", "q", "c", ("Rollo", "Rollo of Normandy")),
+        SquadQuestion("b", "q", "c", ()),
+        SquadQuestion("c", "q", "c", ("10th century",)),
+    ]
+    scores = evaluate(questions, {"a": "Rollo of Normandy", "b": "", "c": "the 9th century"})
+    assert scores["HasAns_exact"] == 50.0 and scores["NoAns_exact"] == 100.0
+    assert scores["exact"] == pytest.approx(200 / 3)
+    assert scores["HasAns_f1"] == pytest.approx(75.0)
+
+
+def test_load_real_squad_v2_sample() -> None:
+    paragraphs = load_squad(shared_file("squad", "dev-v2.0-sample.json"))
+    questions = [q for p in paragraphs for q in p]
+    assert any(q.answerable for q in questions) and any(not q.answerable for q in questions)
+    assert all(q.context for q in questions)
+
+
+def test_non_squad_files_are_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"data": [{"title": "x"}]}')
+    with pytest.raises(DatasetError, match="SQuAD format"):
+        load_squad(bad)
+    with pytest.raises(DatasetError, match="no such file"):
+        load_squad(tmp_path / "absent.json")

@@ -1,0 +1,175 @@
+"""The command line, run as a user would run it, in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from desktop_qa.core import errors
+from tests.conftest import shared_file
+from tests.pdfs import encrypted_pdf, scanned_pdf, text_pdf
+
+ANSWER_KEYS = {"text", "score", "page", "char_start", "char_end", "boxes"}
+
+
+def run(*args: str | Path, check_code: int | None = 0) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "DESKTOP_QA_MODEL"}
+    completed = subprocess.run(
+        [sys.executable, "-m", "desktop_qa", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=240,
+    )
+    if check_code is not None:
+        assert completed.returncode == check_code, completed.stderr
+    return completed
+
+
+def test_help_imports_neither_onnxruntime_nor_qt() -> None:
+    code = (
+        "import sys; from desktop_qa.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "heavy = ('onnxruntime', 'PySide6', 'pymupdf', 'tokenizers')\n"
+        "heavy = [m for m in heavy if m in sys.modules]\n"
+        "print('HEAVY', heavy)"
+    )
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert "ask" in completed.stdout
+    assert "HEAVY []" in completed.stdout
+
+
+def test_ask_prints_readable_answers_with_pages(tiny_model: Path) -> None:
+    alexnet = shared_file("corpus", "alexnet.pdf")
+    completed = run("ask", alexnet, "How many parameters?", "--model", tiny_model, "--top-k", "3")
+    lines = completed.stdout.splitlines()
+    assert lines[0] == "Q: How many parameters?"
+    assert sum(1 for line in lines if line.strip().startswith("page ")) == 3
+    assert "alexnet.pdf, 9 pages" in completed.stdout
+    assert "stand-in model" in completed.stderr and "meaningless" in completed.stderr
+
+
+def test_ask_json_has_the_documented_fields_and_answers_match_the_text(tiny_model: Path) -> None:
+    alexnet = shared_file("corpus", "alexnet.pdf")
+    completed = run("ask", alexnet, "What is dropout?", "--model", tiny_model, "--json")
+    payload = json.loads(completed.stdout)
+    assert set(payload) >= {
+        "question",
+        "document",
+        "answers",
+        "no_answer",
+        "provider",
+        "elapsed_ms",
+    }
+    assert payload["question"] == "What is dropout?"
+    assert payload["document"]["path"] == str(alexnet)
+    assert payload["document"]["pages"] == 9 and len(payload["document"]["sha256"]) == 64
+    assert payload["provider"] == "cpu" and payload["no_answer"] is False
+    assert 1 <= len(payload["answers"]) <= 5
+    for answer in payload["answers"]:
+        assert set(answer) >= ANSWER_KEYS
+        assert 1 <= answer["page"] <= 9 and answer["char_end"] > answer["char_start"]
+        assert all(len(box) == 4 and box[0] < box[2] and box[1] < box[3] for box in answer["boxes"])
+    scores = [a["score"] for a in payload["answers"]]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_questions_file_gives_one_json_line_per_question(tiny_model: Path, tmp_path: Path) -> None:
+    questions = tmp_path / "questions.txt"
+    questions.write_text("What is ImageNet?\n\nHow many GPUs were used?\nWho wrote it?\n")
+    alexnet = shared_file("corpus", "alexnet.pdf")
+    completed = run("ask", alexnet, "--questions", questions, "--model", tiny_model)
+    rows = [json.loads(line) for line in completed.stdout.splitlines()]
+    assert [r["question"] for r in rows] == [
+        "What is ImageNet?", "How many GPUs were used?", "Who wrote it?",
+    ]  # fmt: skip
+    assert all(r["document"]["sha256"] == rows[0]["document"]["sha256"] for r in rows)
+
+
+def test_eval_squad_writes_official_predictions_and_prints_the_v2_split(
+    tiny_no_answer_model: Path, tmp_path: Path
+) -> None:
+    dataset = shared_file("squad", "dev-v2.0-sample.json")
+    predictions = tmp_path / "predictions.json"
+    completed = run(
+        "eval-squad", dataset, "--predictions", predictions, "--model", tiny_no_answer_model
+    )
+    scores = json.loads(completed.stdout)
+    data = json.loads(dataset.read_text())
+    qids = {qa["id"] for a in data["data"] for p in a["paragraphs"] for qa in p["qas"]}
+    written = json.loads(predictions.read_text())
+    assert set(written) == qids and all(isinstance(v, str) for v in written.values())
+    assert scores["total"] == len(qids)
+    assert scores["HasAns_total"] + scores["NoAns_total"] == len(qids)
+    for key in ("exact", "f1", "HasAns_exact", "HasAns_f1", "NoAns_exact", "NoAns_f1"):
+        assert 0.0 <= scores[key] <= 100.0
+
+
+def write_text_file(path: Path) -> Path:
+    path.write_text("plain text, not a PDF")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("case", "error"),
+    [
+        ("missing", errors.DocumentNotFoundError),
+        ("not_pdf", errors.NotAPDFError),
+        ("encrypted", errors.EncryptedPDFError),
+        ("scanned", errors.NoTextLayerError),
+        ("empty_question", errors.EmptyQuestionError),
+        ("no_model", errors.ModelNotFoundError),
+        ("broken_model", errors.BrokenModelError),
+        ("missing_model", errors.ModelNotFoundError),
+        ("bad_stride", errors.InputError),
+    ],
+)
+def test_bad_input_gets_one_clear_line_and_its_own_exit_code(
+    case: str, error: type[errors.DesktopQAError], tiny_model: Path, tmp_path: Path
+) -> None:
+    good_pdf = text_pdf(tmp_path / "good.pdf", ["The castle was built in 1066."])
+    broken_model = tmp_path / "broken-model"
+    broken_model.mkdir()
+    (broken_model / "tokenizer.json").write_text("{}")
+    (broken_model / "model.onnx").write_bytes(b"\x00garbage")
+    arguments: dict[str, list[str | Path]] = {
+        "missing": [tmp_path / "absent.pdf", "Why?", "--model", tiny_model],
+        "not_pdf": [write_text_file(tmp_path / "a.pdf"), "Why?", "--model", tiny_model],
+        "encrypted": [encrypted_pdf(tmp_path / "e.pdf", "pw"), "Why?", "--model", tiny_model],
+        "scanned": [scanned_pdf(tmp_path / "s.pdf"), "Why?", "--model", tiny_model],
+        "empty_question": [good_pdf, "   ", "--model", tiny_model],
+        "no_model": [good_pdf, "When?"],
+        "broken_model": [good_pdf, "When?", "--model", broken_model],
+        "missing_model": [good_pdf, "When?", "--model", tmp_path / "no-such-model"],
+        "bad_stride": [good_pdf, "When?", "--model", tiny_model, "--stride", "600"],
+    }
+    completed = run("ask", *arguments[case], check_code=None)
+    assert completed.returncode == error.exit_code
+    assert completed.stdout == ""
+    lines = completed.stderr.strip().splitlines()
+    assert lines[-1].startswith("desktop-qa: error: ")
+    assert "Traceback" not in completed.stderr
+    assert len([line for line in lines if "error" in line]) == 1
+
+
+def test_exit_codes_are_distinct() -> None:
+    classes = [
+        value for value in vars(errors).values()
+        if isinstance(value, type) and issubclass(value, errors.DesktopQAError)
+    ]  # fmt: skip
+    codes = [cls.exit_code for cls in classes]
+    assert len(codes) == len(set(codes))
+    assert all(code not in (0, 2) for code in codes)  # 2 is argparse's usage error
+
+
+def test_encrypted_pdf_opens_with_its_password(tiny_model: Path, tmp_path: Path) -> None:
+    path = encrypted_pdf(tmp_path / "e.pdf", "pw")
+    completed = run(
+        "ask", path, "What launch?", "--model", tiny_model, "--password", "pw", "--json"
+    )
+    assert json.loads(completed.stdout)["document"]["pages"] == 1
