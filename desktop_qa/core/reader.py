@@ -8,6 +8,7 @@ drive the whole pipeline with oracle logits.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,6 +38,8 @@ from desktop_qa.core.errors import BrokenModelError, CancelledError, ProviderErr
 
 if TYPE_CHECKING:
     from desktop_qa.core.model import ModelInfo
+
+log = logging.getLogger(__name__)
 
 PROVIDERS = {
     "cuda": "CUDAExecutionProvider",
@@ -89,6 +92,8 @@ class OnnxQAModel:
         self.graph = graph
         ran = session.get_providers()[0]
         self.provider = next((k for k, v in PROVIDERS.items() if v == ran), ran)
+        if self.provider != key:
+            log.warning("the %s provider failed to start; running on the CPU instead", key)
         self.input_types = {i.name: i.type for i in session.get_inputs()}
         missing = {"input_ids", "attention_mask"} - set(self.input_types)
         if missing:
