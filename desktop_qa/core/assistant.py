@@ -26,7 +26,8 @@ class Assistant:
 
     Args:
         model: The model directory to use.
-        settings: Reading settings; ``max_seq_len`` is capped by the model's own.
+        settings: Reading settings; ``max_seq_len`` is capped by the model's own
+            (and then ``stride`` by a quarter of it).
         logits_model: Replaces the ONNX session (tests use oracle logits).
     """
 
@@ -38,16 +39,15 @@ class Assistant:
     ) -> None:
         settings = settings or ReaderSettings()
         if settings.max_seq_len > model.max_seq_len:
-            settings = replace(settings, max_seq_len=model.max_seq_len)
+            # A model with short windows gets an overlap in proportion to them.
+            stride = min(settings.stride, model.max_seq_len // 4)
+            settings = replace(settings, max_seq_len=model.max_seq_len, stride=stride)
         self.model = model
         self.settings = settings
         self.tokenizer = QATokenizer.from_file(model.tokenizer_path)
         if logits_model is None:
-            onnx_model = OnnxQAModel(model, settings.provider)
-            self.provider = onnx_model.provider
-            logits_model = onnx_model
-        else:
-            self.provider = type(logits_model).__name__
+            logits_model = OnnxQAModel(model, settings.provider)
+        self.provider: str = getattr(logits_model, "provider", type(logits_model).__name__)
         self.reader = Reader(logits_model, self.tokenizer, settings, model.no_answer)
 
     def open(self, path: str | Path, password: str | None = None) -> OpenDocument:

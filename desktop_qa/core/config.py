@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from desktop_qa.core.errors import InputError
@@ -62,6 +62,43 @@ class ReaderSettings:
             raise InputError(
                 f"unknown provider {self.provider!r}; choose one of {', '.join(PROVIDER_CHOICES)}"
             )
+
+
+#: Settings that must match for a run to resume from a checkpoint.
+RUN_IDENTITY = (
+    "base", "data", "max_seq_len", "stride", "epochs", "learning_rate", "batch_size",
+    "warmup", "weight_decay", "seed", "limit_questions", "validation_articles",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """One training recipe for ``desktop-qa model train``.
+
+    ``out`` receives checkpoints and, at the end, the exported model in ``out/model``.
+    """
+
+    base: Path
+    data: Path
+    out: Path
+    max_seq_len: int = 384
+    stride: int = 128
+    epochs: float = 1.0
+    learning_rate: float = 1e-4
+    batch_size: int = 32
+    warmup: float = 0.1
+    weight_decay: float = 0.01
+    seed: int = 0
+    limit_questions: int | None = None
+    validation_articles: int = 8
+    validation_limit: int | None = None
+    checkpoint_every: int = 50
+    stop_after_steps: int | None = None
+    name: str = "desktop-qa-minilm-squad"
+
+    def identity(self) -> dict[str, str]:
+        values = asdict(self)
+        return {key: str(values[key]) for key in RUN_IDENTITY}
 
 
 def data_dir() -> Path:

@@ -37,6 +37,8 @@ from desktop_qa.core.document import Document, Fragment
 from desktop_qa.core.errors import BrokenModelError, CancelledError, ProviderError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from desktop_qa.core.model import ModelInfo
 
 log = logging.getLogger(__name__)
@@ -72,11 +74,12 @@ def choose_provider(requested: str, available: list[str]) -> str:
 class OnnxQAModel:
     """An ONNX Runtime session over a QA graph; inputs are built from the graph's own."""
 
-    def __init__(self, info: ModelInfo, provider: str = "auto") -> None:
+    def __init__(self, info: ModelInfo, provider: str = "auto", graph: Path | None = None) -> None:
+        """Open the model's graph for ``provider``; ``graph`` overrides the usual choice."""
         import onnxruntime as ort
 
         key = choose_provider(provider, ort.get_available_providers())
-        graph = info.graph_for(on_gpu=key != "cpu")
+        graph = graph or info.graph_for(on_gpu=key != "cpu")
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3

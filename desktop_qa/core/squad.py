@@ -14,9 +14,15 @@ import string
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from desktop_qa.core.document import Document
 from desktop_qa.core.errors import DatasetError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from desktop_qa.core.assistant import Assistant
 
 ARTICLES = re.compile(r"\b(a|an|the)\b", re.UNICODE)
 PUNCTUATION = frozenset(string.punctuation)
@@ -45,24 +51,26 @@ def load_squad(path: Path) -> list[list[SquadQuestion]]:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise DatasetError(f"{path}: not a readable JSON file ({exc})") from exc
     try:
-        paragraphs = []
-        for article in data["data"]:
-            for paragraph in article["paragraphs"]:
-                context = paragraph["context"]
-                paragraphs.append(
-                    [
-                        SquadQuestion(
-                            qid=str(qa["id"]),
-                            question=qa["question"],
-                            context=context,
-                            answers=tuple(a["text"] for a in qa.get("answers", [])),
-                        )
-                        for qa in paragraph["qas"]
-                    ]
-                )
+        return paragraphs_of(data["data"])
     except (KeyError, TypeError) as exc:
         raise DatasetError(f"{path}: not in SQuAD format (missing or wrong field {exc})") from exc
-    return paragraphs
+
+
+def paragraphs_of(articles: list[Any]) -> list[list[SquadQuestion]]:
+    """The questions of SQuAD articles (the file's ``data`` list), grouped by paragraph."""
+    return [
+        [
+            SquadQuestion(
+                qid=str(qa["id"]),
+                question=qa["question"],
+                context=paragraph["context"],
+                answers=tuple(a["text"] for a in qa.get("answers", [])),
+            )
+            for qa in paragraph["qas"]
+        ]
+        for article in articles
+        for paragraph in article["paragraphs"]
+    ]
 
 
 def normalize_answer(text: str) -> str:
@@ -112,3 +120,27 @@ def evaluate(questions: list[SquadQuestion], predictions: dict[str, str]) -> dic
             result[f"{name}_exact"], result[f"{name}_f1"] = score(subset)
             result[f"{name}_total"] = len(subset)
     return result
+
+
+def predict(
+    assistant: Assistant,
+    paragraphs: list[list[SquadQuestion]],
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, str]:
+    """Answer every question with the app's own reader; "" where it finds no answer.
+
+    Each context is read as a plain-text document, through the same windowing
+    and decoding as a PDF.
+    """
+    total = sum(len(p) for p in paragraphs)
+    predictions: dict[str, str] = {}
+    for paragraph in paragraphs:
+        if not paragraph:
+            continue
+        opened = assistant.prepare(Document.from_text(paragraph[0].context))
+        for question in paragraph:
+            result = assistant.ask(opened, question.question)
+            predictions[question.qid] = "" if result.no_answer else result.answers[0].text
+            if progress is not None:
+                progress(len(predictions), total)
+    return predictions

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from desktop_qa.core.convert import export_qa_onnx
 from desktop_qa.core.model import FP32_GRAPH, MANIFEST_NAME, TOKENIZER_NAME
 
 if TYPE_CHECKING:
@@ -140,23 +141,7 @@ def make_stand_in(out: Path, size: str = "tiny", seed: int = 0, no_answer: bool 
         attn_implementation="eager",
     )
     model = BertForQuestionAnswering(config).eval()
-    names = ["input_ids", "attention_mask", "token_type_ids"]
-    example = torch.ones((2, 16), dtype=torch.long)
-    dynamic = {name: {0: "batch", 1: "sequence"} for name in [*names, "start_logits", "end_logits"]}
-    import warnings
-
-    with warnings.catch_warnings(), torch.no_grad():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            model,
-            (example, example, torch.zeros_like(example)),
-            str(out / FP32_GRAPH),
-            input_names=names,
-            output_names=["start_logits", "end_logits"],
-            dynamic_axes=dynamic,
-            opset_version=17,
-            dynamo=False,
-        )
+    export_qa_onnx(model, out / FP32_GRAPH)
     manifest = {
         "name": f"stand-in-{size}",
         "version": f"seed{seed}",

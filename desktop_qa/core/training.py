@@ -1,0 +1,427 @@
+"""Fine-tune a BERT-family encoder for extractive QA on SQuAD, then ship it as ONNX.
+
+Features are made with the reader's own windowing (``chunking``): the same
+tokenizer, the same question truncation, the same stride and character
+offsets, so what the model learns is what the app asks of it. A window that
+does not hold the whole answer is labelled at position 0 (``[CLS]``).
+
+Runs are deterministic from the seed and resumable: a checkpoint (model,
+optimiser, schedule, random state, step) is written atomically every
+``checkpoint_every`` steps and at the end, and a run started again with the
+same settings and output folder goes on from the last one.
+
+Needs the dev extra (torch, transformers, onnx).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import platform
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+import numpy as np
+
+from desktop_qa.core.chunking import (
+    QATokenizer,
+    encode_windows,
+    plan_windows,
+    tokenize_document,
+    tokenize_question,
+)
+from desktop_qa.core.config import ReaderSettings, TrainConfig
+from desktop_qa.core.errors import DatasetError, InputError
+from desktop_qa.core.model import FP32_GRAPH, INT8_GRAPH, MANIFEST_NAME, TOKENIZER_NAME
+from desktop_qa.core.squad import SquadQuestion, evaluate, paragraphs_of, predict
+
+CHECKPOINT_NAME = "checkpoint.pt"
+
+
+@dataclass
+class Features:
+    """Padded-later model inputs and answer positions, one row per window."""
+
+    input_ids: list[np.ndarray] = field(default_factory=list)
+    token_types: list[np.ndarray] = field(default_factory=list)
+    starts: list[int] = field(default_factory=list)
+    ends: list[int] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.input_ids)
+
+
+def split_articles(path: Path, validation_articles: int) -> tuple[list[Any], list[Any]]:
+    """Training and validation articles, split by article (never by question).
+
+    Validation articles are those whose title hashes lowest, so the split does
+    not depend on the seed and every recipe is measured on the same articles.
+    """
+    try:
+        articles = json.loads(path.read_text(encoding="utf-8"))["data"]
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise DatasetError(f"{path}: not a readable SQuAD file ({exc})") from exc
+    if len(articles) <= validation_articles:
+        raise DatasetError(f"{path}: too few articles to hold {validation_articles} out")
+    ranked = sorted(articles, key=lambda a: hashlib.sha256(a["title"].encode()).hexdigest())
+    return ranked[validation_articles:], ranked[:validation_articles]
+
+
+def make_features(
+    articles: list[Any], tokenizer: QATokenizer, config: TrainConfig
+) -> tuple[Features, int]:
+    """Windows of every (kept) training question with their answer positions."""
+    questions: list[tuple[str, str, int, str]] = [
+        (
+            paragraph["context"],
+            qa["question"],
+            qa["answers"][0]["answer_start"],
+            qa["answers"][0]["text"],
+        )
+        for article in articles
+        for paragraph in article["paragraphs"]
+        for qa in paragraph["qas"]
+        if qa.get("answers")
+    ]
+    order = np.random.default_rng(config.seed).permutation(len(questions))
+    if config.limit_questions is not None:
+        order = order[: config.limit_questions]
+    order = np.sort(order)  # keep contexts together so each is tokenised once
+    features = Features()
+    template = tokenizer.template
+    settings = ReaderSettings(max_seq_len=config.max_seq_len, stride=config.stride)
+    cached_context = None
+    tokens = None
+    for index in order:
+        context, question_text, answer_start, answer_text = questions[int(index)]
+        if context is not cached_context:
+            tokens = tokenize_document(tokenizer, context)
+            cached_context = context
+        assert tokens is not None
+        question = tokenize_question(tokenizer, question_text, settings.max_question_tokens)
+        capacity = config.max_seq_len - len(question.ids) - template.special_count
+        answer_end = answer_start + len(answer_text)
+        covering = np.nonzero(
+            (tokens.offsets[:, 1] > answer_start) & (tokens.offsets[:, 0] < answer_end)
+        )[0]
+        for window in plan_windows(tokens, capacity, config.stride):
+            batch = encode_windows(template, question, tokens, [window])
+            inside = (
+                len(covering) > 0
+                and covering[0] >= window.token_start
+                and covering[-1] < window.token_end
+            )
+            offset = batch.passage_start - window.token_start
+            features.input_ids.append(batch.input_ids[0].astype(np.int32))
+            features.token_types.append(batch.token_type_ids[0].astype(np.int8))
+            features.starts.append(int(covering[0]) + offset if inside else 0)
+            features.ends.append(int(covering[-1]) + offset if inside else 0)
+    return features, len(order)
+
+
+def batch_plan(lengths: np.ndarray, batch_size: int, epochs: float, seed: int) -> list[np.ndarray]:
+    """Every step's feature indices, for the whole run.
+
+    Each epoch shuffles the features, sorts them by length within pools of 50
+    batches (so a batch pads little), and shuffles the batches; a fractional
+    last epoch is cut short.
+    """
+    steps: list[np.ndarray] = []
+    total_steps = math.ceil(epochs * math.ceil(len(lengths) / batch_size))
+    epoch = 0
+    while len(steps) < total_steps:
+        rng = np.random.default_rng([seed, epoch])
+        order = rng.permutation(len(lengths))
+        pool = 50 * batch_size
+        batches: list[np.ndarray] = []
+        for begin in range(0, len(order), pool):
+            chunk = order[begin : begin + pool]
+            chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
+            batches.extend(chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size))
+        for index in rng.permutation(len(batches)):
+            steps.append(batches[index])
+        epoch += 1
+    return steps[:total_steps]
+
+
+def _pad(features: Features, indices: np.ndarray) -> dict[str, Any]:
+    import torch
+
+    width = max(len(features.input_ids[i]) for i in indices)
+    ids = np.zeros((len(indices), width), dtype=np.int64)
+    types = np.zeros((len(indices), width), dtype=np.int64)
+    mask = np.zeros((len(indices), width), dtype=np.int64)
+    for row, index in enumerate(indices):
+        n = len(features.input_ids[index])
+        ids[row, :n] = features.input_ids[index]
+        types[row, :n] = features.token_types[index]
+        mask[row, :n] = 1
+    return {
+        "input_ids": torch.from_numpy(ids),
+        "token_type_ids": torch.from_numpy(types),
+        "attention_mask": torch.from_numpy(mask),
+        "start_positions": torch.tensor([features.starts[i] for i in indices]),
+        "end_positions": torch.tensor([features.ends[i] for i in indices]),
+    }
+
+
+def train(config: TrainConfig, log: TextIO = sys.stderr) -> dict[str, Any]:
+    """Train (or resume), export fp32 and int8 ONNX, evaluate both; returns the manifest."""
+    import torch
+    from transformers import AutoModelForQuestionAnswering, get_linear_schedule_with_warmup
+
+    _check_base(config.base)
+    torch.manual_seed(config.seed)
+    torch.set_num_threads(os.cpu_count() or 1)
+    tokenizer = QATokenizer.from_file(config.base / TOKENIZER_NAME)
+    train_articles, validation_articles = split_articles(config.data, config.validation_articles)
+    features, question_count = make_features(train_articles, tokenizer, config)
+    if not len(features):
+        raise DatasetError(f"{config.data}: no answered questions to train on")
+    lengths = np.array([len(ids) for ids in features.input_ids])
+    plan = batch_plan(lengths, config.batch_size, config.epochs, config.seed)
+    print(
+        f"{question_count} questions -> {len(features)} features, {len(plan)} steps "
+        f"of {config.batch_size}; validation: {len(validation_articles)} held-out articles",
+        file=log,
+    )
+
+    model = AutoModelForQuestionAnswering.from_pretrained(str(config.base))
+    no_decay = ("bias", "LayerNorm.weight")
+    groups = [
+        {
+            "params": [p for n, p in model.named_parameters() if not n.endswith(no_decay)],
+            "weight_decay": config.weight_decay,
+        },
+        {
+            "params": [p for n, p in model.named_parameters() if n.endswith(no_decay)],
+            "weight_decay": 0.0,
+        },
+    ]
+    optimizer = torch.optim.AdamW(groups, lr=config.learning_rate)
+    schedule = get_linear_schedule_with_warmup(optimizer, int(config.warmup * len(plan)), len(plan))
+    config.out.mkdir(parents=True, exist_ok=True)
+    state = _resume(config, model, optimizer, schedule, log)
+    step, seconds_before, loss_sum = state["step"], state["seconds"], state["loss_sum"]
+
+    model.train()
+    began = time.perf_counter()
+    started_at = step
+    last_report = began
+    while step < len(plan):
+        batch = _pad(features, plan[step])
+        loss = model(**batch).loss
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        schedule.step()
+        optimizer.zero_grad()
+        step += 1
+        loss_sum += loss.item()
+        now = time.perf_counter()
+        if now - last_report > 30 or step == len(plan):
+            last_report = now
+            per_step = (now - began) / (step - started_at)
+            print(
+                f"step {step}/{len(plan)}  loss {loss_sum / step:.3f}  "
+                f"{per_step:.2f} s/step  ETA {_duration(per_step * (len(plan) - step))}",
+                file=log,
+                flush=True,
+            )
+        finished = step == len(plan)
+        if step % config.checkpoint_every == 0 or finished:
+            seconds = seconds_before + time.perf_counter() - began
+            _save_checkpoint(config, model, optimizer, schedule, step, seconds, loss_sum)
+        stop_now = (
+            config.stop_after_steps is not None and step - started_at >= config.stop_after_steps
+        )
+        if stop_now and not finished:
+            print(f"stopped after {step} steps; run again to resume", file=log)
+            return {"stopped_at_step": step}
+    seconds = seconds_before + time.perf_counter() - began
+    return _ship(config, model, tokenizer, validation_articles, step, seconds, question_count, log)
+
+
+def _check_base(base: Path) -> None:
+    for name in ("config.json", TOKENIZER_NAME):
+        if not (base / name).is_file():
+            raise InputError(f"{base}: a base model folder needs {name} (save_pretrained layout)")
+
+
+def _resume(
+    config: TrainConfig, model: Any, optimizer: Any, schedule: Any, log: TextIO
+) -> dict[str, Any]:
+    import torch
+
+    path = config.out / CHECKPOINT_NAME
+    if not path.is_file():
+        return {"step": 0, "seconds": 0.0, "loss_sum": 0.0}
+    checkpoint = torch.load(path, weights_only=False)
+    if checkpoint["identity"] != config.identity():
+        raise InputError(
+            f"{path} belongs to a run with other settings; use another --out or delete it"
+        )
+    model.load_state_dict(checkpoint["model"])
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    schedule.load_state_dict(checkpoint["schedule"])
+    torch.set_rng_state(checkpoint["rng"])
+    print(f"resuming at step {checkpoint['step']} from {path}", file=log)
+    return {k: checkpoint[k] for k in ("step", "seconds", "loss_sum")}
+
+
+def _save_checkpoint(
+    config: TrainConfig,
+    model: Any,
+    optimizer: Any,
+    schedule: Any,
+    step: int,
+    seconds: float,
+    loss_sum: float,
+) -> None:
+    import torch
+
+    path = config.out / CHECKPOINT_NAME
+    partial = path.with_suffix(".partial")
+    torch.save(
+        {
+            "identity": config.identity(),
+            "step": step,
+            "seconds": seconds,
+            "loss_sum": loss_sum,
+            "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "schedule": schedule.state_dict(),
+            "rng": torch.get_rng_state(),
+        },
+        partial,
+    )
+    partial.replace(path)
+
+
+def _ship(
+    config: TrainConfig,
+    model: Any,
+    tokenizer: QATokenizer,
+    validation_articles: list[Any],
+    steps: int,
+    seconds: float,
+    question_count: int,
+    log: TextIO,
+) -> dict[str, Any]:
+    """Export fp32 and int8 ONNX into ``out/model``, evaluate both, write the manifest."""
+    from desktop_qa.core.convert import export_qa_onnx, quantize_int8
+
+    folder = config.out / "model"
+    folder.mkdir(parents=True, exist_ok=True)
+    model.eval()
+    export_qa_onnx(model, folder / FP32_GRAPH)
+    quantize_int8(folder / FP32_GRAPH, folder / INT8_GRAPH)
+    shutil.copy(config.base / TOKENIZER_NAME, folder / TOKENIZER_NAME)
+    manifest: dict[str, Any] = {
+        "name": config.name,
+        "version": f"seed{config.seed}-steps{steps}",
+        "description": (
+            "small extractive QA model trained by desktop-qa: 6-layer MiniLM encoder, "
+            "SQuAD v1.1, English, no 'no answer' training"
+        ),
+        "stand_in": False,
+        "no_answer": False,
+        "max_seq_len": config.max_seq_len,
+        "architecture": "bert",
+        "base_model": _base_description(config.base),
+        "training_data": "SQuAD v1.1 train (CC BY-SA 4.0), held-out articles excluded",
+        "recipe": {k: v for k, v in config.identity().items() if k not in ("base", "data")},
+        "training": {
+            "questions": question_count,
+            "steps": steps,
+            "seconds": round(seconds),
+            "machine": f"{platform.machine()}, {os.cpu_count()} CPU threads",
+        },
+    }
+    (folder / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    manifest["evaluation"] = evaluate_folder(
+        folder, paragraphs_of(validation_articles), config.stride, config.validation_limit, log
+    )
+    (folder / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(manifest["evaluation"], indent=2), file=log)
+    return manifest
+
+
+def _base_description(base: Path) -> dict[str, str]:
+    config = json.loads((base / "config.json").read_text(encoding="utf-8"))
+    return {
+        "path": base.name,
+        "source": str(config.get("_name_or_path", base.name)),
+        "layers": str(config.get("num_hidden_layers", "?")),
+        "hidden": str(config.get("hidden_size", "?")),
+    }
+
+
+def evaluate_folder(
+    folder: Path,
+    paragraphs: list[list[SquadQuestion]],
+    stride: int,
+    limit: int | None = None,
+    log: TextIO = sys.stderr,
+) -> dict[str, Any]:
+    """EM/F1 of the fp32 and int8 graphs through the app's reader, and their agreement."""
+    from desktop_qa.core.assistant import Assistant
+    from desktop_qa.core.model import load_model_info
+
+    if limit is not None:
+        paragraphs = _first_questions(paragraphs, limit)
+    questions = [q for p in paragraphs for q in p]
+    from desktop_qa.core.reader import OnnxQAModel
+
+    info = load_model_info(folder)
+    results: dict[str, Any] = {"questions": len(questions)}
+    predictions = {}
+    for label, graph in (("fp32", FP32_GRAPH), ("int8", INT8_GRAPH)):
+        began = time.perf_counter()
+        onnx_model = OnnxQAModel(info, "cpu", graph=folder / graph)
+        settings = ReaderSettings(max_seq_len=info.max_seq_len, stride=stride)
+        assistant = Assistant(info, settings, onnx_model)
+        predictions[label] = predict(assistant, paragraphs, _progress(label, log))
+        scores = evaluate(questions, predictions[label])
+        results[label] = {
+            "exact": round(scores["exact"], 2),
+            "f1": round(scores["f1"], 2),
+            "seconds": round(time.perf_counter() - began, 1),
+        }
+    same = sum(predictions["fp32"][q.qid] == predictions["int8"][q.qid] for q in questions)
+    results["int8_same_answer"] = round(same / len(questions), 4)
+    return results
+
+
+def _first_questions(
+    paragraphs: list[list[SquadQuestion]], limit: int
+) -> list[list[SquadQuestion]]:
+    kept: list[list[SquadQuestion]] = []
+    left = limit
+    for paragraph in paragraphs:
+        if left <= 0:
+            break
+        kept.append(paragraph[:left])
+        left -= len(kept[-1])
+    return kept
+
+
+def _progress(label: str, log: TextIO) -> Callable[[int, int], None]:
+    def report(done: int, total: int) -> None:
+        if done % 200 == 0 or done == total:
+            print(f"evaluating {label}: {done}/{total}", file=log, flush=True)
+
+    return report
+
+
+def _duration(seconds: float) -> str:
+    minutes, second = divmod(int(seconds), 60)
+    hours, minute = divmod(minutes, 60)
+    return f"{hours}:{minute:02d}:{second:02d}"

@@ -1,0 +1,138 @@
+"""The training command end to end on a tiny synthetic SQuAD file and a tiny encoder."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from io import StringIO
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from desktop_qa.core.config import TrainConfig
+from desktop_qa.core.model import load_model_info
+
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+
+from desktop_qa.core.training import (  # noqa: E402
+    CHECKPOINT_NAME,
+    batch_plan,
+    split_articles,
+    train,
+)
+
+
+def synthetic_squad(path: Path, articles: int = 6) -> Path:
+    """Articles about made-up castles; every answer is a span of its context."""
+    data = []
+    for a in range(articles):
+        paragraphs = []
+        for p in range(3):
+            year = 1000 + 37 * a + p
+            context = (
+                f"Castle {a}-{p} stands on the hill of town {a}. It was built in {year} "
+                f"by the order of count {a * 3 + p}. The walls are {p + 4} metres thick."
+            )
+            qas = [
+                {"id": f"{a}-{p}-year", "question": f"When was castle {a}-{p} built?",
+                 "answers": [{"text": str(year), "answer_start": context.index(str(year))}]},
+                {"id": f"{a}-{p}-walls", "question": "How thick are the walls?",
+                 "answers": [{"text": f"{p + 4} metres",
+                              "answer_start": context.index(f"{p + 4} metres")}]},
+            ]  # fmt: skip
+            paragraphs.append({"context": context, "qas": qas})
+        data.append({"title": f"Castles of town {a}", "paragraphs": paragraphs})
+    path.write_text(json.dumps({"version": "1.1", "data": data}))
+    return path
+
+
+@pytest.fixture(scope="module")
+def tiny_base(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny random BERT in save_pretrained layout, with the stand-in tokenizer."""
+    folder = tmp_path_factory.mktemp("base")
+    vocab = json.loads((tiny_model / "tokenizer.json").read_text())["model"]["vocab"]
+    config = transformers.BertConfig(
+        vocab_size=len(vocab), hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+        intermediate_size=64, max_position_embeddings=512,
+    )  # fmt: skip
+    torch.manual_seed(1)
+    transformers.BertModel(config).save_pretrained(folder)
+    (folder / "tokenizer.json").write_bytes((tiny_model / "tokenizer.json").read_bytes())
+    return folder
+
+
+def test_validation_split_is_by_article_whatever_the_file_order(tmp_path: Path) -> None:
+    data = synthetic_squad(tmp_path / "train.json")
+    train_articles, held_out = split_articles(data, 2)
+    assert not {a["title"] for a in train_articles} & {a["title"] for a in held_out}
+    assert len(train_articles) + len(held_out) == 6
+    content = json.loads(data.read_text())
+    content["data"].reverse()
+    reordered = tmp_path / "reordered.json"
+    reordered.write_text(json.dumps(content))
+    _, held_out_again = split_articles(reordered, 2)
+    assert [a["title"] for a in held_out_again] == [a["title"] for a in held_out]
+
+
+def test_batches_cover_every_feature_once_per_epoch_and_pad_little() -> None:
+    lengths = np.random.default_rng(0).integers(20, 380, size=1000)
+    plan = batch_plan(lengths, batch_size=32, epochs=1.0, seed=3)
+    assert sorted(np.concatenate(plan).tolist()) == list(range(1000))
+    assert plan[0].tolist() == batch_plan(lengths, 32, 1.0, seed=3)[0].tolist()
+    padded = sum(len(b) * lengths[b].max() for b in plan)
+    assert padded < 1.15 * lengths.sum()
+    assert len(batch_plan(lengths, 32, 1.5, seed=3)) == 48
+
+
+def test_train_resumes_exactly_and_ships_an_evaluated_onnx_model(
+    tiny_base: Path, tmp_path: Path
+) -> None:
+    data = synthetic_squad(tmp_path / "train.json")
+    config = TrainConfig(
+        base=tiny_base, data=data, out=tmp_path / "straight", max_seq_len=128, stride=32,
+        epochs=2.0, batch_size=4, validation_articles=2, checkpoint_every=2, seed=5,
+        learning_rate=1e-3,
+    )  # fmt: skip
+    log = StringIO()
+    manifest = train(config, log)
+    assert "ETA" in log.getvalue()
+
+    interrupted = replace(config, out=tmp_path / "resumed", stop_after_steps=3)
+    assert train(interrupted, StringIO()) == {"stopped_at_step": 3}
+    resumed_log = StringIO()
+    resumed = train(replace(interrupted, stop_after_steps=None), resumed_log)
+    assert "resuming at step 2" in resumed_log.getvalue()  # the last checkpoint before the stop
+
+    straight = torch.load(config.out / CHECKPOINT_NAME, weights_only=False)["model"]
+    again = torch.load(interrupted.out / CHECKPOINT_NAME, weights_only=False)["model"]
+    assert straight.keys() == again.keys()
+    assert all(torch.equal(straight[k], again[k]) for k in straight)
+    for graph in ("fp32", "int8"):
+        for score in ("exact", "f1"):
+            assert manifest["evaluation"][graph][score] == resumed["evaluation"][graph][score]
+
+    folder = config.out / "model"
+    info = load_model_info(folder)
+    assert not info.stand_in and not info.no_answer and info.max_seq_len == 128
+    assert (folder / "model.onnx").is_file() and (folder / "model_quantized.onnx").is_file()
+    evaluation = manifest["evaluation"]
+    assert evaluation["questions"] == 12
+    for graph in ("fp32", "int8"):
+        assert 0 <= evaluation[graph]["exact"] <= evaluation[graph]["f1"] <= 100
+    assert 0 <= evaluation["int8_same_answer"] <= 1
+    assert manifest["training"]["steps"] == 12 and manifest["recipe"]["seed"] == "5"
+
+
+def test_a_checkpoint_of_other_settings_is_not_resumed(tiny_base: Path, tmp_path: Path) -> None:
+    from desktop_qa.core.errors import InputError
+
+    data = synthetic_squad(tmp_path / "train.json")
+    config = TrainConfig(
+        base=tiny_base, data=data, out=tmp_path / "run", max_seq_len=128, stride=32,
+        batch_size=4, validation_articles=2, checkpoint_every=1, stop_after_steps=1,
+    )  # fmt: skip
+    train(config, StringIO())
+    with pytest.raises(InputError, match="other settings"):
+        train(replace(config, learning_rate=5e-5), StringIO())
