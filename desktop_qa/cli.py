@@ -71,6 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     model = commands.add_parser("model", help="manage QA models")
     model_commands = model.add_subparsers(dest="model_command", metavar="ACTION", required=True)
+    listing = model_commands.add_parser("list", help="list the models you can use")
+    listing.add_argument("--json", action="store_true", help="print one JSON object")
+    listing.set_defaults(handler=run_model_list)
+
     make_test = model_commands.add_parser(
         "make-test",
         help="build a random-weight stand-in model for tests and benchmarks (needs the dev extra)",
@@ -253,6 +257,41 @@ def _write_json(path: Path, payload: object) -> None:
         path.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     except OSError as exc:
         raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+def run_model_list(args: argparse.Namespace, out: TextIO) -> int:
+    from desktop_qa.core.model import available_models, resolve_model
+
+    models = available_models()
+    try:
+        default = resolve_model(None).path
+    except DesktopQAError:
+        default = None
+    if args.json:
+        payload = [
+            {"where": where, "path": str(info.path), "default": info.path == default,
+             **info.manifest, "name": info.name}
+            for where, info in models
+        ]  # fmt: skip
+        out.write(json.dumps({"models": payload}, indent=2) + "\n")
+        return 0
+    if not models:
+        out.write("no models installed; pass --model DIR to use a model folder\n")
+    for where, info in models:
+        mark = " (default)" if info.path == default else ""
+        out.write(f"{info.name} {info.version}{mark}\n  {where}: {info.path}\n")
+        if info.manifest.get("description"):
+            out.write(f"  {info.manifest['description']}\n")
+        facts = [
+            f"windows of {info.max_seq_len} tokens",
+            "answers 'no answer'" if info.no_answer else "always answers (no 'no answer')",
+        ]
+        evaluation = info.manifest.get("evaluation", {})
+        if "int8" in evaluation:
+            scores = evaluation["int8"]
+            facts.append(f"held-out SQuAD EM {scores['exact']} / F1 {scores['f1']} (int8)")
+        out.write(f"  {'; '.join(facts)}\n")
+    return 0
 
 
 def run_make_test(args: argparse.Namespace, out: TextIO) -> int:

@@ -14,17 +14,21 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from desktop_qa.core.config import installed_models_dir
-from desktop_qa.core.errors import BrokenModelError, ModelNotFoundError
+from desktop_qa.core.errors import BrokenModelError, ModelError, ModelNotFoundError
 
 MANIFEST_NAME = "desktop_qa.json"
 FP32_GRAPH = "model.onnx"
 INT8_GRAPH = "model_quantized.onnx"
 TOKENIZER_NAME = "tokenizer.json"
 DEFAULT_MODEL_NAME = "default"
+#: Models that come with desktop-qa (the repository's ``models/`` folder).
+SHIPPED_MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
+SHIPPED_DEFAULT = "desktop-qa-minilm-squad"
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,7 @@ class ModelInfo:
     no_answer: bool
     stand_in: bool
     max_seq_len: int
+    manifest: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def tokenizer_path(self) -> Path:
@@ -58,7 +63,7 @@ def load_model_info(path: str | Path) -> ModelInfo:
         raise ModelNotFoundError(f"model folder {path} does not exist")
     if not path.is_dir():
         raise BrokenModelError(f"{path}: a model is a folder, not a file")
-    manifest: dict[str, object] = {}
+    manifest: dict[str, Any] = {}
     manifest_path = path / MANIFEST_NAME
     if manifest_path.is_file():
         try:
@@ -77,12 +82,13 @@ def load_model_info(path: str | Path) -> ModelInfo:
         no_answer=bool(manifest.get("no_answer", False)),
         stand_in=bool(manifest.get("stand_in", False)),
         max_seq_len=_int_field(manifest, "max_seq_len", 512, manifest_path),
+        manifest=manifest,
     )
     info.graph_for(on_gpu=False)  # fails early when neither graph is there
     return info
 
 
-def _int_field(manifest: dict[str, object], key: str, default: int, where: Path) -> int:
+def _int_field(manifest: dict[str, Any], key: str, default: int, where: Path) -> int:
     value = manifest.get(key, default)
     if not isinstance(value, int) or value < 16:
         raise BrokenModelError(f"{where}: {key} must be an integer of at least 16, not {value!r}")
@@ -90,18 +96,42 @@ def _int_field(manifest: dict[str, object], key: str, default: int, where: Path)
 
 
 def resolve_model(explicit: str | Path | None) -> ModelInfo:
-    """The model to use: ``--model``, else ``DESKTOP_QA_MODEL``, else the installed default."""
+    """The model to use: ``--model``, else ``DESKTOP_QA_MODEL``, else the installed
+    default, else the model shipped with desktop-qa."""
     if explicit is not None:
         return load_model_info(explicit)
     from_env = os.environ.get("DESKTOP_QA_MODEL")
     if from_env:
         return load_model_info(from_env)
-    default = installed_models_dir() / DEFAULT_MODEL_NAME
-    if default.is_dir():
-        info = load_model_info(default)
-        if not info.stand_in:
-            return info
+    for folder in (
+        installed_models_dir() / DEFAULT_MODEL_NAME,
+        SHIPPED_MODELS_DIR / SHIPPED_DEFAULT,
+    ):
+        if folder.is_dir():
+            info = load_model_info(folder)
+            if not info.stand_in:
+                return info
     raise ModelNotFoundError(
         "no QA model is installed; pass --model DIR (a folder with model.onnx and "
-        f"tokenizer.json) or set DESKTOP_QA_MODEL (looked in {default})"
+        "tokenizer.json) or set DESKTOP_QA_MODEL "
+        f"(looked in {installed_models_dir() / DEFAULT_MODEL_NAME} and {SHIPPED_MODELS_DIR})"
     )
+
+
+def available_models() -> list[tuple[str, ModelInfo]]:
+    """Models the user can pick: installed ones, then those shipped with desktop-qa.
+
+    Stand-ins are never listed. Each comes with where it was found.
+    """
+    found = []
+    for where, root in (("installed", installed_models_dir()), ("shipped", SHIPPED_MODELS_DIR)):
+        if not root.is_dir():
+            continue
+        for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+            try:
+                info = load_model_info(folder)
+            except ModelError:
+                continue
+            if not info.stand_in:
+                found.append((where, info))
+    return found

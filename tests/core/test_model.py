@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from desktop_qa.core import model
 from desktop_qa.core.config import installed_models_dir
 from desktop_qa.core.errors import BrokenModelError, ModelNotFoundError
-from desktop_qa.core.model import load_model_info, resolve_model
+from desktop_qa.core.model import available_models, load_model_info, resolve_model
 
 
 def test_stand_in_manifest_is_read(tiny_model: Path) -> None:
@@ -29,8 +30,9 @@ def test_cpu_prefers_the_int8_graph_and_gpu_the_fp32_one(tiny_model: Path, tmp_p
 
 
 def test_model_from_environment_then_installed_default(
-    tiny_model: Path, monkeypatch: pytest.MonkeyPatch
+    tiny_model: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    monkeypatch.setattr(model, "SHIPPED_MODELS_DIR", tmp_path / "nothing-shipped")
     with pytest.raises(ModelNotFoundError, match="no QA model is installed"):
         resolve_model(None)
     monkeypatch.setenv("DESKTOP_QA_MODEL", str(tiny_model))
@@ -60,3 +62,17 @@ def test_incomplete_model_folders_are_refused(tiny_model: Path, tmp_path: Path) 
     (folder / "desktop_qa.json").write_text("[1, 2]")
     with pytest.raises(BrokenModelError, match="JSON object"):
         load_model_info(folder)
+
+
+def test_shipped_model_is_the_fallback_and_stand_ins_are_never_listed(
+    tiny_model: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    shipped = tmp_path / "shipped"
+    real = shipped / model.SHIPPED_DEFAULT
+    shutil.copytree(tiny_model, real)
+    shutil.copytree(tiny_model, shipped / "a-stand-in")
+    manifest = json.loads((real / "desktop_qa.json").read_text())
+    (real / "desktop_qa.json").write_text(json.dumps({**manifest, "stand_in": False}))
+    monkeypatch.setattr(model, "SHIPPED_MODELS_DIR", shipped)
+    assert resolve_model(None).path == real
+    assert [(where, info.path) for where, info in available_models()] == [("shipped", real)]

@@ -1,0 +1,77 @@
+"""The model shipped in models/ answers real questions through the normal reader.
+
+Only properties that hold for any model are asserted: answers are spans of the
+document text, on valid pages, with boxes that read the answer back from the PDF.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from pathlib import Path
+
+import pymupdf
+import pytest
+
+from desktop_qa.core.assistant import Assistant
+from desktop_qa.core.model import SHIPPED_DEFAULT, SHIPPED_MODELS_DIR, resolve_model
+from tests.conftest import shared_file
+
+SHIPPED = SHIPPED_MODELS_DIR / SHIPPED_DEFAULT
+
+pytestmark = pytest.mark.skipif(not SHIPPED.is_dir(), reason="no model shipped in models/")
+
+
+def squash(text: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", text).replace("-", "").split())
+
+
+def test_the_shipped_model_is_the_default_and_describes_itself() -> None:
+    info = resolve_model(None)
+    assert info.path == SHIPPED
+    assert not info.stand_in and not info.no_answer
+    manifest = info.manifest
+    assert {"base_model", "training_data", "recipe", "training", "evaluation"} <= set(manifest)
+    for graph in ("fp32", "int8"):
+        assert 0 < manifest["evaluation"][graph]["f1"] <= 100
+    assert (SHIPPED / "model_quantized.onnx").stat().st_size < 40_000_000
+
+
+def test_shipped_model_answers_alexnet_questions_from_the_text_with_boxes() -> None:
+    qa = json.loads(shared_file("corpus", "alexnet.qa.json").read_text(encoding="utf-8"))
+    assistant = Assistant(resolve_model(None))
+    assert assistant.provider == "cpu"
+    opened = assistant.open(shared_file("corpus", "alexnet.pdf"))
+    document = opened.document
+    pdf = pymupdf.open(document.path)
+    for item in qa["questions"]:
+        result = assistant.ask(opened, item["question"])
+        assert not result.no_answer and result.answers
+        scores = [answer.score for answer in result.answers]
+        assert scores == sorted(scores, reverse=True)
+        for answer in result.answers:
+            assert answer.text == document.text[answer.char_start : answer.char_end]
+            assert answer.text.strip()
+            assert answer.page == document.page_at(answer.char_start)
+            assert 1 <= answer.page <= document.page_count
+            read_back = "".join(
+                pdf[f.page - 1].get_textbox(pymupdf.Rect(f.box)) for f in answer.fragments
+            )
+            assert squash(read_back) == squash(answer.text)
+
+
+def test_cli_ask_works_with_no_model_configured(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    alexnet = shared_file("corpus", "alexnet.pdf")
+    completed = subprocess.run(
+        [sys.executable, "-m", "desktop_qa", "ask", str(alexnet), "What is dropout?", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert completed.returncode == 0, completed.stderr
+    payload = json.loads(completed.stdout)
+    assert payload["answers"] and payload["provider"] == "cpu"
+    assert "stand-in" not in completed.stderr
