@@ -242,15 +242,12 @@ def _build_document(pdf: pymupdf.Document, path: Path, sha256: str, title: str) 
         try:
             page = pdf[index]
             size = (page.rect.width, page.rect.height)
-            raw = page.get_text("rawdict", flags=_text_flags())
+            blocks = _page_blocks(index, page.get_text("rawdict", flags=_text_flags()))
+            if not blocks and page.get_images():
+                image_pages += 1
         except Exception:  # a broken page must not cost the others; it reads as empty
-            sizes.append((0.0, 0.0))
-            page_blocks.append([])
-            continue
+            size, blocks = (0.0, 0.0), []
         sizes.append(size)
-        blocks = _page_blocks(index, raw)
-        if not blocks and page.get_images():
-            image_pages += 1
         page_blocks.append(blocks)
 
     heights = [h for _, h in sizes]

@@ -7,6 +7,7 @@ import pytest
 
 from desktop_qa.core.decode import (
     Candidate,
+    WindowSpan,
     best_spans,
     distinct_answers,
     merge_candidates,
@@ -24,7 +25,9 @@ def logits(peaks: dict[int, float], length: int = SEQ) -> np.ndarray:
     return row
 
 
-def decode(start: np.ndarray, end: np.ndarray, passage_len: int = 12, **kwargs: int) -> list:
+def decode(
+    start: np.ndarray, end: np.ndarray, passage_len: int = 12, **kwargs: int
+) -> list[WindowSpan]:
     options = {"max_answer_tokens": 30, "n_best": 5} | kwargs
     return best_spans(start, end, PASSAGE_START, np.array([passage_len]), **options)
 

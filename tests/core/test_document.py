@@ -180,7 +180,11 @@ def test_math_letters_fold_invisible_characters_drop_and_spaces_collapse() -> No
 
 
 def test_missing_word_space_is_inserted_from_the_gap() -> None:
-    chars = [("o", (0.0, 0, 5, 9)), ("\ufb00", (5.0, 0, 11, 9)), ("m", (14.4, 0, 22, 9))]
+    chars = [
+        ("o", (0.0, 0.0, 5.0, 9.0)),
+        ("\ufb00", (5.0, 0.0, 11.0, 9.0)),
+        ("m", (14.4, 0.0, 22.0, 9.0)),
+    ]
     assert "".join(c for c, _ in normalise_line(chars)) == "off m"
 
 
