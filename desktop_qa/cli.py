@@ -75,6 +75,26 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--json", action="store_true", help="print one JSON object")
     listing.set_defaults(handler=run_model_list)
 
+    importing = model_commands.add_parser(
+        "import",
+        help="install a model from a Hugging Face checkpoint or ONNX export folder",
+    )
+    importing.add_argument("source", type=Path, metavar="DIR")
+    importing.add_argument("--name", help="name to install it under (default: the folder's)")
+    importing.add_argument(
+        "--no-answer", action="store_true", help="the model was trained for SQuAD 2.0 'no answer'"
+    )
+    importing.set_defaults(handler=run_model_import)
+
+    verify = model_commands.add_parser("verify", help="check a model's int8 graph against fp32")
+    verify.add_argument("model", metavar="NAME|DIR")
+    verify.set_defaults(handler=run_model_verify)
+
+    remove = model_commands.add_parser("remove", help="delete an installed model")
+    remove.add_argument("name", metavar="NAME")
+    remove.add_argument("--yes", action="store_true", help="do not ask")
+    remove.set_defaults(handler=run_model_remove)
+
     make_test = model_commands.add_parser(
         "make-test",
         help="build a random-weight stand-in model for tests and benchmarks (needs the dev extra)",
@@ -291,6 +311,50 @@ def run_model_list(args: argparse.Namespace, out: TextIO) -> int:
             scores = evaluation["int8"]
             facts.append(f"held-out SQuAD EM {scores['exact']} / F1 {scores['f1']} (int8)")
         out.write(f"  {'; '.join(facts)}\n")
+    return 0
+
+
+def run_model_import(args: argparse.Namespace, out: TextIO) -> int:
+    from desktop_qa.core.convert import import_model
+
+    try:
+        target = import_model(args.source, args.name, args.no_answer)
+    except OSError as exc:
+        raise OutputError(f"cannot install the model: {exc.strerror or exc}") from exc
+    manifest = json.loads((target / "desktop_qa.json").read_text(encoding="utf-8"))
+    check = manifest["verify"]
+    out.write(
+        f"installed {manifest['name']} in {target}\n"
+        f"verify passed: int8 agrees with fp32 on {check['agreement']:.0%} of the fixed "
+        f"questions; largest logit difference {check['max_logit_difference']}\n"
+    )
+    return 0
+
+
+def run_model_verify(args: argparse.Namespace, out: TextIO) -> int:
+    from desktop_qa.core.convert import verify_model
+    from desktop_qa.core.errors import ModelError
+    from desktop_qa.core.model import resolve_model
+
+    report = verify_model(resolve_model(args.model).path)
+    if not report.passed:
+        raise ModelError(report.describe())
+    out.write(report.describe() + "\n")
+    return 0
+
+
+def run_model_remove(args: argparse.Namespace, out: TextIO) -> int:
+    from desktop_qa.core.model import installed_model, remove_model
+
+    info = installed_model(args.name)
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise InputError(f"not removing {info.name} without --yes (no terminal to ask)")
+        answer = input(f"remove {info.name} ({info.path})? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            out.write("kept\n")
+            return 0
+    out.write(f"removed {remove_model(args.name)}\n")
     return 0
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from desktop_qa.core import errors
+from tests.checkpoints import checkpoint
 from tests.conftest import shared_file
 from tests.pdfs import encrypted_pdf, scanned_pdf, text_pdf
 
@@ -171,3 +172,29 @@ def test_encrypted_pdf_opens_with_its_password(tiny_model: Path, tmp_path: Path)
         "ask", path, "What launch?", "--model", tiny_model, "--password", "pw", "--json"
     )
     assert json.loads(completed.stdout)["document"]["pages"] == 1
+
+
+def test_model_import_list_verify_remove(tiny_model: Path, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    env_run = {**os.environ, "DESKTOP_QA_DATA_DIR": str(data)}
+
+    def cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "desktop_qa", *map(str, args)],
+            capture_output=True, text=True, env=env_run, timeout=240,
+        )  # fmt: skip
+
+    source = checkpoint(tmp_path / "bert-qa", tiny_model / "tokenizer.json")
+    imported = cli("model", "import", source, "--name", "mine")
+    assert imported.returncode == 0, imported.stderr
+    assert "installed mine" in imported.stdout and "verify passed" in imported.stdout
+    listed = json.loads(cli("model", "list", "--json").stdout)["models"]
+    assert [m["name"] for m in listed if m["where"] == "installed"] == ["mine"]
+    verified = cli("model", "verify", "mine")
+    assert verified.returncode == 0 and "verify passed" in verified.stdout
+    refused = cli("model", "remove", "mine")
+    assert refused.returncode == errors.InputError.exit_code and "--yes" in refused.stderr
+    removed = cli("model", "remove", "mine", "--yes")
+    assert removed.returncode == 0 and not (data / "models" / "mine").exists()
+    missing = cli("model", "remove", "mine", "--yes")
+    assert missing.returncode == errors.ModelNotFoundError.exit_code

@@ -1,10 +1,22 @@
-"""Turn a PyTorch QA model into the ONNX graphs the reader runs (needs the dev extra)."""
+"""Turn QA models into the ONNX graphs the reader runs, and check int8 against fp32.
+
+Exporting from PyTorch needs the dev extra (torch, transformers); quantizing and
+verifying need only onnxruntime (and the ``onnx`` package for quantization).
+"""
 
 from __future__ import annotations
 
+import json
+import logging
+import shutil
+import tempfile
 import warnings
+from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from desktop_qa.core.errors import BrokenModelError, ModelError, ModelNotFoundError
 
 INPUT_NAMES = ["input_ids", "attention_mask", "token_type_ids"]
 OUTPUT_NAMES = ["start_logits", "end_logits"]
@@ -36,5 +48,226 @@ def quantize_int8(fp32_path: Path, int8_path: Path) -> Path:
     """Dynamic int8 quantization, per channel (per-tensor int8 costs a small model ~5 F1)."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    quantize_dynamic(str(fp32_path), str(int8_path), per_channel=True, weight_type=QuantType.QInt8)
+    logging.disable(logging.WARNING)  # it logs advice on pre-processing to the root logger
+    try:
+        quantize_dynamic(
+            str(fp32_path), str(int8_path), per_channel=True, weight_type=QuantType.QInt8
+        )
+    except Exception as exc:  # onnx and onnxruntime raise many types for a bad graph
+        raise BrokenModelError(f"{fp32_path.name} cannot be quantized ({exc})") from exc
+    finally:
+        logging.disable(logging.NOTSET)
     return int8_path
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """How closely the int8 graph follows the fp32 graph on fixed inputs."""
+
+    pairs: int
+    same_best_span: int
+    max_logit_difference: float
+    min_agreement: float
+
+    @property
+    def agreement(self) -> float:
+        return self.same_best_span / self.pairs
+
+    @property
+    def passed(self) -> bool:
+        return self.agreement >= self.min_agreement
+
+    def describe(self) -> str:
+        verdict = "passed" if self.passed else "FAILED"
+        return (
+            f"verify {verdict}: int8 and fp32 agree on the best span for "
+            f"{self.same_best_span}/{self.pairs} fixed questions (need {self.min_agreement:.0%}); "
+            f"largest logit difference {self.max_logit_difference:.3f}"
+        )
+
+
+def verify_model(folder: Path, min_agreement: float = 0.8) -> VerifyReport:
+    """Run the fixed verification questions through both graphs and compare.
+
+    Raises:
+        BrokenModelError: when the folder lacks one of the two graphs.
+    """
+    import numpy as np
+
+    from desktop_qa.core.chunking import (
+        QATokenizer,
+        encode_windows,
+        plan_windows,
+        tokenize_document,
+        tokenize_question,
+    )
+    from desktop_qa.core.decode import best_spans
+    from desktop_qa.core.model import FP32_GRAPH, INT8_GRAPH, load_model_info
+    from desktop_qa.core.reader import OnnxQAModel
+
+    info = load_model_info(folder)
+    for graph in (FP32_GRAPH, INT8_GRAPH):
+        if not (folder / graph).is_file():
+            raise BrokenModelError(f"{folder}: verify needs both {FP32_GRAPH} and {INT8_GRAPH}")
+    fp32 = OnnxQAModel(info, "cpu", folder / FP32_GRAPH)
+    int8 = OnnxQAModel(info, "cpu", folder / INT8_GRAPH)
+    tokenizer = QATokenizer.from_file(info.tokenizer_path)
+    same = 0
+    largest = 0.0
+    pairs = _verify_pairs()
+    for question_text, passage in pairs:
+        tokens = tokenize_document(tokenizer, passage)
+        question = tokenize_question(tokenizer, question_text, 64)
+        capacity = info.max_seq_len - len(question.ids) - tokenizer.template.special_count
+        window = plan_windows(tokens, capacity, 0)[0]
+        batch = encode_windows(tokenizer.template, question, tokens, [window])
+        lengths = np.array([window.token_end - window.token_start])
+        spans = []
+        for model in (fp32, int8):
+            start, end = model.logits(batch)
+            best = max(
+                best_spans(start, end, batch.passage_start, lengths, 30, 1), key=lambda s: s.score
+            )
+            spans.append((best.start, best.end))
+            if model is fp32:
+                reference = (start, end)
+            else:
+                mask = batch.attention_mask.astype(bool)
+                for ours, theirs in zip((start, end), reference, strict=True):
+                    largest = max(largest, float(np.abs(ours - theirs)[mask].max()))
+        same += spans[0] == spans[1]
+    return VerifyReport(len(pairs), same, largest, min_agreement)
+
+
+def _verify_pairs() -> list[tuple[str, str]]:
+    text = resources.files("desktop_qa.resources").joinpath("verify_pairs.json").read_text("utf-8")
+    return [(p["question"], p["passage"]) for p in json.loads(text)["pairs"]]
+
+
+def import_model(source: Path, name: str | None = None, no_answer: bool = False) -> Path:
+    """Make an installed model folder from a Hugging Face checkpoint or an ONNX export.
+
+    A checkpoint (``config.json`` + weights + tokenizer files, as ``save_pretrained``
+    writes them) is exported to ONNX first (dev extra). The fp32 graph is kept for
+    GPUs, an int8 graph is made for the CPU, and ``verify`` must pass before the
+    folder is moved into place; a failed import leaves nothing behind.
+
+    Raises:
+        ModelNotFoundError, BrokenModelError, ModelError: with what is wrong.
+    """
+    from desktop_qa.core.config import installed_models_dir
+    from desktop_qa.core.model import (
+        FP32_GRAPH,
+        INT8_GRAPH,
+        MANIFEST_NAME,
+        TOKENIZER_NAME,
+        load_model_info,
+    )
+
+    if not source.is_dir():
+        raise ModelNotFoundError(f"{source}: no such model folder")
+    name = name or source.resolve().name
+    target = installed_models_dir() / name
+    if target.exists():
+        raise ModelError(f"a model named {name!r} is installed already ({target})")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".importing-{name}-", dir=target.parent))
+    try:
+        if (source / FP32_GRAPH).is_file():
+            shutil.copy(source / FP32_GRAPH, staging / FP32_GRAPH)
+            kind = "onnx"
+        elif (source / "config.json").is_file():
+            _export_checkpoint(source, staging / FP32_GRAPH)
+            kind = "checkpoint"
+        else:
+            raise BrokenModelError(
+                f"{source}: neither an ONNX export ({FP32_GRAPH}) nor a Hugging Face "
+                "checkpoint (config.json and weights)"
+            )
+        _copy_tokenizer(source, staging / TOKENIZER_NAME)
+        if (source / INT8_GRAPH).is_file():
+            shutil.copy(source / INT8_GRAPH, staging / INT8_GRAPH)
+        else:
+            quantize_int8(staging / FP32_GRAPH, staging / INT8_GRAPH)
+        manifest: dict[str, Any] = {
+            "version": "imported",
+            "no_answer": no_answer,
+            "stand_in": False,
+            "max_seq_len": _max_positions(source),
+            **_source_manifest(source),
+            "name": name,
+            "source": str(source.resolve()),
+            "imported_from": kind,
+        }
+        (staging / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
+        load_model_info(staging)
+        report = verify_model(staging)
+        if not report.passed:
+            raise ModelError(f"{name}: refused, int8 does not follow fp32; {report.describe()}")
+        manifest["verify"] = {
+            "agreement": round(report.agreement, 4),
+            "max_logit_difference": round(report.max_logit_difference, 4),
+        }
+        (staging / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
+        staging.rename(target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return target
+
+
+def _export_checkpoint(source: Path, out: Path) -> None:
+    try:
+        from transformers import AutoConfig, AutoModelForQuestionAnswering
+    except ImportError as exc:
+        raise ModelError(
+            "importing a PyTorch checkpoint needs torch and transformers: pip install -e '.[dev]'"
+        ) from exc
+    try:
+        config = AutoConfig.from_pretrained(str(source))
+        architectures = getattr(config, "architectures", None) or []
+        if not any(a.endswith("ForQuestionAnswering") for a in architectures):
+            raise BrokenModelError(
+                f"{source}: not a question-answering model (architectures: {architectures})"
+            )
+        model = AutoModelForQuestionAnswering.from_pretrained(str(source))
+    except (OSError, ValueError) as exc:
+        raise BrokenModelError(f"{source}: the checkpoint cannot be loaded ({exc})") from exc
+    export_qa_onnx(model, out)
+
+
+def _copy_tokenizer(source: Path, out: Path) -> None:
+    """Copy ``tokenizer.json``, or build it from older tokenizer files with transformers."""
+    if (source / "tokenizer.json").is_file():
+        shutil.copy(source / "tokenizer.json", out)
+        return
+    try:
+        from transformers import AutoTokenizer
+
+        AutoTokenizer.from_pretrained(str(source), use_fast=True).backend_tokenizer.save(str(out))
+    except (ImportError, OSError, ValueError, AttributeError) as exc:
+        raise BrokenModelError(f"{source}: no usable tokenizer files ({exc})") from exc
+
+
+def _source_manifest(source: Path) -> dict[str, Any]:
+    """What a desktop-qa model folder says of itself (an import keeps it, stand-in flag too)."""
+    from desktop_qa.core.model import MANIFEST_NAME
+
+    try:
+        manifest = json.loads((source / MANIFEST_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return manifest if isinstance(manifest, dict) else {}
+
+
+def _max_positions(source: Path) -> int:
+    """The longest window the model's position embeddings allow, at most 512."""
+    try:
+        config = json.loads((source / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return 512
+    positions = int(config.get("max_position_embeddings", 512))
+    # RoBERTa-style models reserve two positions for their padding offset.
+    if config.get("model_type") in ("roberta", "xlm-roberta"):
+        positions -= 2
+    return min(positions, 512)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -96,9 +97,12 @@ def _int_field(manifest: dict[str, Any], key: str, default: int, where: Path) ->
 
 
 def resolve_model(explicit: str | Path | None) -> ModelInfo:
-    """The model to use: ``--model``, else ``DESKTOP_QA_MODEL``, else the installed
-    default, else the model shipped with desktop-qa."""
+    """The model to use: ``--model`` (a folder, or the name of an installed model),
+    else ``DESKTOP_QA_MODEL``, else the installed default, else the shipped model."""
     if explicit is not None:
+        explicit = Path(explicit)
+        if not explicit.exists() and len(explicit.parts) == 1:
+            return installed_model(explicit.name)
         return load_model_info(explicit)
     from_env = os.environ.get("DESKTOP_QA_MODEL")
     if from_env:
@@ -135,3 +139,18 @@ def available_models() -> list[tuple[str, ModelInfo]]:
             if not info.stand_in:
                 found.append((where, info))
     return found
+
+
+def installed_model(name: str) -> ModelInfo:
+    """An installed model by its folder name."""
+    folder = installed_models_dir() / name
+    if not folder.is_dir() or name.startswith(".") or Path(name).name != name:
+        raise ModelNotFoundError(f"no installed model named {name!r} (see: desktop-qa model list)")
+    return load_model_info(folder)
+
+
+def remove_model(name: str) -> Path:
+    """Delete an installed model's folder; shipped models cannot be removed."""
+    folder = installed_model(name).path
+    shutil.rmtree(folder)
+    return folder

@@ -12,6 +12,7 @@ import pytest
 
 from desktop_qa.core.config import TrainConfig
 from desktop_qa.core.model import load_model_info
+from tests.checkpoints import checkpoint
 
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
@@ -50,17 +51,9 @@ def synthetic_squad(path: Path, articles: int = 6) -> Path:
 
 @pytest.fixture(scope="module")
 def tiny_base(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A tiny random BERT in save_pretrained layout, with the stand-in tokenizer."""
+    """A tiny random BERT encoder in save_pretrained layout, with the stand-in tokenizer."""
     folder = tmp_path_factory.mktemp("base")
-    vocab = json.loads((tiny_model / "tokenizer.json").read_text())["model"]["vocab"]
-    config = transformers.BertConfig(
-        vocab_size=len(vocab), hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
-        intermediate_size=64, max_position_embeddings=512,
-    )  # fmt: skip
-    torch.manual_seed(1)
-    transformers.BertModel(config).save_pretrained(folder)
-    (folder / "tokenizer.json").write_bytes((tiny_model / "tokenizer.json").read_bytes())
-    return folder
+    return checkpoint(folder, tiny_model / "tokenizer.json", qa_head=False)
 
 
 def test_validation_split_is_by_article_whatever_the_file_order(tmp_path: Path) -> None:

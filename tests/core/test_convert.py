@@ -1,0 +1,88 @@
+"""Importing and verifying models: a real checkpoint in, a verified ONNX folder out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from desktop_qa.core.config import installed_models_dir
+from desktop_qa.core.convert import import_model, verify_model
+from desktop_qa.core.errors import BrokenModelError, ModelError, ModelNotFoundError
+from desktop_qa.core.model import load_model_info, remove_model, resolve_model
+from tests.checkpoints import checkpoint
+
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+
+
+def test_import_a_checkpoint_exports_quantizes_verifies_and_installs(
+    tiny_model: Path, tmp_path: Path
+) -> None:
+    source = checkpoint(tmp_path / "my-bert-qa", tiny_model / "tokenizer.json")
+    target = import_model(source)
+    assert target == installed_models_dir() / "my-bert-qa"
+    info = load_model_info(target)
+    assert not info.stand_in and info.max_seq_len == 512
+    assert (target / "model.onnx").is_file() and (target / "model_quantized.onnx").is_file()
+    assert info.manifest["verify"]["agreement"] >= 0.8
+    assert resolve_model("my-bert-qa").path == target
+    report = verify_model(target)
+    assert report.passed and report.pairs == 12 and report.max_logit_difference < 1.0
+    with pytest.raises(ModelError, match="installed already"):
+        import_model(source)
+    assert remove_model("my-bert-qa") == target and not target.exists()
+
+
+def test_import_an_onnx_export_folder_keeps_what_its_manifest_says(tiny_model: Path) -> None:
+    target = import_model(tiny_model, name="from-onnx")
+    info = load_model_info(target)
+    assert info.manifest["imported_from"] == "onnx" and info.name == "from-onnx"
+    assert info.stand_in, "an imported stand-in stays marked as one"
+    assert (target / "model_quantized.onnx").is_file()
+
+
+def test_a_model_without_a_qa_head_is_refused_and_nothing_is_left(
+    tiny_model: Path, tmp_path: Path
+) -> None:
+    source = checkpoint(tmp_path / "encoder", tiny_model / "tokenizer.json", qa_head=False)
+    with pytest.raises(BrokenModelError, match="not a question-answering model"):
+        import_model(source)
+    assert list(installed_models_dir().iterdir()) == []
+
+
+def test_a_corrupted_onnx_graph_is_refused(tiny_model: Path, tmp_path: Path) -> None:
+    source = tmp_path / "corrupt"
+    source.mkdir()
+    graph = (tiny_model / "model.onnx").read_bytes()
+    (source / "model.onnx").write_bytes(graph[: len(graph) // 2])
+    (source / "tokenizer.json").write_bytes((tiny_model / "tokenizer.json").read_bytes())
+    with pytest.raises(BrokenModelError):
+        import_model(source)
+    assert list(installed_models_dir().iterdir()) == []
+
+
+def test_verify_refuses_a_quantized_graph_that_answers_differently(
+    tiny_model: Path, tmp_path: Path
+) -> None:
+    good = checkpoint(tmp_path / "good", tiny_model / "tokenizer.json")
+    target = import_model(good, name="good")
+    other = checkpoint(tmp_path / "other", tiny_model / "tokenizer.json")
+    torch.manual_seed(99)
+    transformers.BertForQuestionAnswering(
+        transformers.BertConfig.from_pretrained(other)
+    ).save_pretrained(other)
+    different = import_model(other, name="different")
+    (target / "model_quantized.onnx").write_bytes((different / "model_quantized.onnx").read_bytes())
+    report = verify_model(target)
+    assert not report.passed
+    assert "FAILED" in report.describe()
+
+
+def test_unknown_names_and_folders_are_reported() -> None:
+    with pytest.raises(ModelNotFoundError, match="no installed model named"):
+        resolve_model("nothing-like-this")
+    with pytest.raises(ModelNotFoundError):
+        remove_model("../escape")
+    with pytest.raises(ModelNotFoundError, match="no such model folder"):
+        import_model(Path("/nonexistent/folder"))
