@@ -10,7 +10,7 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -73,7 +73,17 @@ def build_parser() -> argparse.ArgumentParser:
     model_commands = model.add_subparsers(dest="model_command", metavar="ACTION", required=True)
     listing = model_commands.add_parser("list", help="list the models you can use")
     listing.add_argument("--json", action="store_true", help="print one JSON object")
+    listing.add_argument(
+        "--known", action="store_true", help="list the curated models 'model install' can get"
+    )
     listing.set_defaults(handler=run_model_list)
+
+    install = model_commands.add_parser(
+        "install", help="download a curated model from the Hugging Face Hub and import it"
+    )
+    install.add_argument("name", metavar="NAME", help="a name from 'desktop-qa model list --known'")
+    install.add_argument("--endpoint", metavar="URL", help="hub address (default: HF_ENDPOINT)")
+    install.set_defaults(handler=run_model_install)
 
     importing = model_commands.add_parser(
         "import",
@@ -282,6 +292,8 @@ def _write_json(path: Path, payload: object) -> None:
 def run_model_list(args: argparse.Namespace, out: TextIO) -> int:
     from desktop_qa.core.model import available_models, resolve_model
 
+    if args.known:
+        return _list_known(args, out)
     models = available_models()
     try:
         default = resolve_model(None).path
@@ -312,6 +324,35 @@ def run_model_list(args: argparse.Namespace, out: TextIO) -> int:
             facts.append(f"held-out SQuAD EM {scores['exact']} / F1 {scores['f1']} (int8)")
         out.write(f"  {'; '.join(facts)}\n")
     return 0
+
+
+def run_model_install(args: argparse.Namespace, out: TextIO) -> int:
+    from desktop_qa.core.download import install_model, known_models
+    from desktop_qa.core.errors import ModelNotFoundError
+
+    catalogue = known_models()
+    if args.name not in catalogue:
+        names = ", ".join(n for n, m in catalogue.items() if m.repo)
+        raise ModelNotFoundError(f"no curated model named {args.name!r} (known: {names})")
+    try:
+        target = install_model(catalogue[args.name], args.endpoint, _download_progress())
+    except OSError as exc:
+        raise OutputError(f"cannot install the model: {exc.strerror or exc}") from exc
+    out.write(f"installed {args.name} in {target}\n")
+    return 0
+
+
+def _download_progress() -> Callable[[str, int, int | None], None]:
+    shown: dict[str, int] = {}
+
+    def report(name: str, done: int, expected: int | None) -> None:
+        percent = 100 * done // expected if expected else -1
+        if shown.get(name) != percent and (percent % 5 == 0 or done == expected):
+            shown[name] = percent
+            of = f" of {expected / 1e6:.1f} MB ({percent}%)" if expected else ""
+            print(f"{name}: {done / 1e6:.1f} MB{of}", file=sys.stderr, flush=True)
+
+    return report
 
 
 def run_model_import(args: argparse.Namespace, out: TextIO) -> int:
@@ -355,6 +396,29 @@ def run_model_remove(args: argparse.Namespace, out: TextIO) -> int:
             out.write("kept\n")
             return 0
     out.write(f"removed {remove_model(args.name)}\n")
+    return 0
+
+
+def _list_known(args: argparse.Namespace, out: TextIO) -> int:
+    from desktop_qa.core.download import known_models
+
+    catalogue = known_models()
+    if args.json:
+        out.write(json.dumps({"known": [m.facts for m in catalogue.values()]}, indent=2) + "\n")
+        return 0
+    for model in catalogue.values():
+        facts = model.facts
+        published = facts.get("published")
+        score = (
+            f"F1 {published['f1']} on {published['dataset']}" if published else "see its manifest"
+        )
+        how = "comes with desktop-qa" if model.repo is None else f"from {model.repo}"
+        out.write(
+            f"{model.name}: {how}\n  {facts.get('size_mb', '?')} MB, {score}, "
+            f"licence {facts.get('licence', '?')}, "
+            f"{'answers no-answer' if model.no_answer else 'always answers'}"
+            f"{'; ' + facts['note'] if facts.get('note') else ''}\n"
+        )
     return 0
 
 

@@ -103,3 +103,9 @@ class OutputError(DesktopQAError):
     """A result cannot be written (no space, no permission, missing folder)."""
 
     exit_code = 40
+
+
+class NetworkError(ModelError):
+    """A model download failed (no network, server error, cut transfer)."""
+
+    exit_code = 34
