@@ -208,6 +208,7 @@ def import_model(source: Path, name: str | None = None, no_answer: bool = False)
             "agreement": round(report.agreement, 4),
             "max_logit_difference": round(report.max_logit_difference, 4),
         }
+        manifest["sha256"] = model_file_hashes(staging)
         (staging / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
         staging.rename(target)
     except BaseException:
@@ -247,6 +248,14 @@ def _copy_tokenizer(source: Path, out: Path) -> None:
         AutoTokenizer.from_pretrained(str(source), use_fast=True).backend_tokenizer.save(str(out))
     except (ImportError, OSError, ValueError, AttributeError) as exc:
         raise BrokenModelError(f"{source}: no usable tokenizer files ({exc})") from exc
+
+
+def model_file_hashes(folder: Path) -> dict[str, str]:
+    """sha256 of a model folder's graphs and tokenizer, for its manifest."""
+    from desktop_qa.core.model import FP32_GRAPH, INT8_GRAPH, TOKENIZER_NAME, file_sha256
+
+    names = (FP32_GRAPH, INT8_GRAPH, TOKENIZER_NAME)
+    return {name: file_sha256(folder / name) for name in names if (folder / name).is_file()}
 
 
 def _source_manifest(source: Path) -> dict[str, Any]:

@@ -11,7 +11,6 @@ so a half-downloaded model is never used.
 
 from __future__ import annotations
 
-import hashlib
 import http.client
 import json
 import os
@@ -25,7 +24,7 @@ from typing import Any
 
 from desktop_qa.core.config import installed_models_dir
 from desktop_qa.core.errors import BrokenModelError, ModelNotFoundError, NetworkError
-from desktop_qa.core.model import SHIPPED_MODELS_DIR
+from desktop_qa.core.model import SHIPPED_MODELS_DIR, file_sha256
 
 CATALOGUE_NAME = "known_models.json"
 DEFAULT_ENDPOINT = "https://huggingface.co"
@@ -123,7 +122,7 @@ def download_file(
         ) from exc
     if expected is not None and done != expected:
         raise NetworkError(f"{url}: the transfer stopped at {done} of {expected} bytes; try again")
-    if sha256 is not None and _sha256(partial) != sha256:
+    if sha256 is not None and file_sha256(partial) != sha256:
         partial.unlink()
         raise BrokenModelError(f"{url}: the downloaded file fails its sha256 check")
     partial.replace(destination)
@@ -133,11 +132,3 @@ def download_file(
 def _expected_size(response: Any, already: int) -> int | None:
     length = response.headers.get("Content-Length")
     return already + int(length) if length is not None else None
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(CHUNK):
-            digest.update(block)
-    return digest.hexdigest()

@@ -12,6 +12,7 @@ benchmarks; they answer nonsense and are never picked as a default.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -55,6 +56,24 @@ class ModelInfo:
             if (self.path / name).is_file():
                 return self.path / name
         raise BrokenModelError(f"{self.path}: no {FP32_GRAPH} or {INT8_GRAPH} in the model folder")
+
+    def check_sha256(self, file: Path) -> None:
+        """Refuse a model file whose sha256 differs from the one its manifest records."""
+        expected = self.manifest.get("sha256", {}).get(file.name)
+        if expected and file_sha256(file) != expected:
+            raise BrokenModelError(
+                f"{file}: the file is damaged (it fails its sha256 check); install or import "
+                "the model again, or leave out --model to use the built-in model"
+            )
+
+
+def file_sha256(path: Path) -> str:
+    """Hex sha256 of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def load_model_info(path: str | Path) -> ModelInfo:

@@ -80,6 +80,7 @@ class OnnxQAModel:
 
         key = choose_provider(provider, ort.get_available_providers())
         graph = graph or info.graph_for(on_gpu=key != "cpu")
+        info.check_sha256(graph)
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3

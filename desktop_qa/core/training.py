@@ -316,7 +316,7 @@ def _ship(
     log: TextIO,
 ) -> dict[str, Any]:
     """Export fp32 and int8 ONNX into ``out/model``, evaluate both, write the manifest."""
-    from desktop_qa.core.convert import export_qa_onnx, quantize_int8
+    from desktop_qa.core.convert import export_qa_onnx, model_file_hashes, quantize_int8
 
     folder = config.out / "model"
     folder.mkdir(parents=True, exist_ok=True)
@@ -345,6 +345,7 @@ def _ship(
             "machine": f"{platform.machine()}, {os.cpu_count()} CPU threads",
         },
     }
+    manifest["sha256"] = model_file_hashes(folder)
     (folder / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     manifest["evaluation"] = evaluate_folder(
         folder, paragraphs_of(validation_articles), config.stride, config.validation_limit, log

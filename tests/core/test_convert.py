@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from desktop_qa.core.config import installed_models_dir
-from desktop_qa.core.convert import import_model, verify_model
+from desktop_qa.core.convert import import_model, model_file_hashes, verify_model
 from desktop_qa.core.errors import BrokenModelError, ModelError, ModelNotFoundError
 from desktop_qa.core.model import load_model_info, remove_model, resolve_model
 from tests.checkpoints import checkpoint
@@ -74,6 +75,9 @@ def test_verify_refuses_a_quantized_graph_that_answers_differently(
     ).save_pretrained(other)
     different = import_model(other, name="different")
     (target / "model_quantized.onnx").write_bytes((different / "model_quantized.onnx").read_bytes())
+    manifest = json.loads((target / "desktop_qa.json").read_text())
+    manifest["sha256"] = model_file_hashes(target)  # a consistent folder, only the graph is off
+    (target / "desktop_qa.json").write_text(json.dumps(manifest))
     report = verify_model(target)
     assert not report.passed
     assert "FAILED" in report.describe()
@@ -86,3 +90,18 @@ def test_unknown_names_and_folders_are_reported() -> None:
         remove_model("../escape")
     with pytest.raises(ModelNotFoundError, match="no such model folder"):
         import_model(Path("/nonexistent/folder"))
+
+
+def test_a_damaged_installed_graph_fails_its_sha256_before_loading(tiny_model: Path) -> None:
+    from desktop_qa.core.reader import OnnxQAModel
+
+    target = import_model(tiny_model, name="checked")
+    info = load_model_info(target)
+    assert set(info.manifest["sha256"]) == {"model.onnx", "model_quantized.onnx", "tokenizer.json"}
+    OnnxQAModel(info, "cpu")
+    graph = target / "model_quantized.onnx"
+    data = bytearray(graph.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    graph.write_bytes(bytes(data))
+    with pytest.raises(BrokenModelError, match="sha256"):
+        OnnxQAModel(info, "cpu")
