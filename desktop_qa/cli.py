@@ -21,6 +21,7 @@ from desktop_qa.core.errors import DatasetError, DesktopQAError, InputError, Out
 
 if TYPE_CHECKING:
     from desktop_qa.core.assistant import Assistant, OpenDocument
+    from desktop_qa.core.history import HistoryStore
     from desktop_qa.core.reader import ReadResult
 
 PROG = "desktop-qa"
@@ -52,8 +53,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ask.add_argument("--json", action="store_true", help="print one JSON object")
     ask.add_argument("--password", help="password of an encrypted PDF")
+    ask.add_argument("--no-history", action="store_true", help="do not record to the history")
     _add_reader_options(ask)
     ask.set_defaults(handler=run_ask)
+
+    history = commands.add_parser("history", help="list, search or delete past questions")
+    _add_selection_options(history)
+    history.add_argument("--limit", type=int, metavar="N", help="at most N questions")
+    history.add_argument("--json", action="store_true", help="print one JSON object")
+    history.set_defaults(handler=run_history)
+    history_commands = history.add_subparsers(dest="history_command", metavar="ACTION")
+    delete = history_commands.add_parser("delete", help="delete past questions")
+    delete.add_argument("id", nargs="?", type=int, metavar="ID", help="one question's id")
+    delete.add_argument("--document", type=Path, metavar="FILE", help="all of one document's")
+    delete.add_argument("--all", action="store_true", help="the whole history")
+    delete.add_argument("--yes", action="store_true", help="do not ask")
+    delete.set_defaults(handler=run_history_delete)
+
+    export = commands.add_parser("export", help="export past questions and answers")
+    _add_selection_options(export)
+    export.add_argument("--format", required=True, choices=("csv", "json", "md", "pdf"))
+    export.add_argument("-o", "--output", required=True, type=Path, metavar="OUT")
+    export.set_defaults(handler=run_export)
 
     squad = commands.add_parser(
         "eval-squad", help="run the reader over a SQuAD-format file and print EM/F1"
@@ -153,6 +174,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_selection_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--document", type=Path, metavar="FILE",
+        help="only this document's questions (found by content, even if moved or renamed)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--search", metavar="TEXT", help="full-text search in questions and answers"
+    )
+
+
 def _add_reader_options(parser: argparse.ArgumentParser) -> None:
     defaults = ReaderSettings()
     parser.add_argument("--model", type=Path, metavar="DIR", help="model folder to use")
@@ -207,14 +238,101 @@ def run_ask(args: argparse.Namespace, out: TextIO) -> int:
     questions = [args.question] if args.questions is None else _read_questions(args.questions)
     assistant = _assistant(args)
     opened = assistant.open(args.file, args.password)
-    for question in questions:
-        result = assistant.ask(opened, question)
-        if args.json or args.questions is not None:
-            payload = result_json(result, opened, assistant.provider)
-            out.write(json.dumps(payload, ensure_ascii=False) + "\n")
+    history = None if args.no_history else _history()
+    try:
+        for question in questions:
+            result = assistant.ask(opened, question)
+            if args.json or args.questions is not None:
+                payload = result_json(result, opened, assistant.provider)
+                out.write(json.dumps(payload, ensure_ascii=False) + "\n")
+            else:
+                out.write(format_result(result, opened, assistant.provider))
+            out.flush()
+            if history is not None:
+                model = assistant.model
+                history.record(
+                    opened.document, result, model.name, model.version, assistant.provider
+                )
+    finally:
+        if history is not None:
+            history.close()
+    return 0
+
+
+def _history() -> HistoryStore:
+    from desktop_qa.core.history import HistoryStore
+
+    return HistoryStore()
+
+
+def _document_sha256(path: Path | None) -> str | None:
+    from desktop_qa.core.errors import DocumentNotFoundError
+    from desktop_qa.core.model import file_sha256
+
+    if path is None:
+        return None
+    try:
+        return file_sha256(path)
+    except OSError as exc:
+        raise DocumentNotFoundError(f"{path}: {exc.strerror or 'cannot be read'}") from exc
+
+
+def run_history(args: argparse.Namespace, out: TextIO) -> int:
+    with _history() as history:
+        questions = history.questions(_document_sha256(args.document), args.search, args.limit)
+    if args.json:
+        from desktop_qa.core.export import to_json
+
+        out.write(to_json(questions))
+        return 0
+    if not questions:
+        out.write("no questions in the history match\n")
+    for q in questions:
+        best = q.best
+        answer = "no answer" if best is None else f"{best.text!r} (page {best.page})"
+        out.write(f"#{q.id} {q.asked_at}  {q.document_title}\n  Q: {q.text}\n  A: {answer}\n")
+    return 0
+
+
+def run_history_delete(args: argparse.Namespace, out: TextIO) -> int:
+    chosen = [args.id is not None, args.document is not None, args.all]
+    if sum(chosen) != 1:
+        raise InputError("delete needs exactly one of: ID, --document FILE, --all")
+    what = (
+        f"question {args.id}" if args.id is not None
+        else f"every question about {args.document}" if args.document is not None
+        else "the whole history"
+    )  # fmt: skip
+    _confirm(f"delete {what}?", args.yes)
+    with _history() as history:
+        if args.id is not None:
+            count = history.delete_question(args.id)
+        elif args.document is not None:
+            count = history.delete_document(_document_sha256(args.document) or "")
         else:
-            out.write(format_result(result, opened, assistant.provider))
-        out.flush()
+            count = history.delete_all()
+    out.write(f"deleted {count} question{'s' if count != 1 else ''}\n")
+    return 0
+
+
+def _confirm(prompt: str, yes: bool) -> None:
+    """Ask on the terminal unless --yes; without a terminal, refuse."""
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise InputError(f"{prompt.rstrip('?')}: add --yes to confirm (no terminal to ask)")
+    if input(f"{prompt} [y/N] ").strip().lower() not in ("y", "yes"):
+        raise InputError("nothing was changed")
+
+
+def run_export(args: argparse.Namespace, out: TextIO) -> int:
+    from desktop_qa.core.export import export
+
+    with _history() as history:
+        questions = history.questions(_document_sha256(args.document), args.search)
+    path = export(questions, args.format, args.output, args.document)
+    count = len(questions)
+    out.write(f"exported {count} question{'s' if count != 1 else ''} to {path}\n")
     return 0
 
 
@@ -388,13 +506,7 @@ def run_model_remove(args: argparse.Namespace, out: TextIO) -> int:
     from desktop_qa.core.model import installed_model, remove_model
 
     info = installed_model(args.name)
-    if not args.yes:
-        if not sys.stdin.isatty():
-            raise InputError(f"not removing {info.name} without --yes (no terminal to ask)")
-        answer = input(f"remove {info.name} ({info.path})? [y/N] ")
-        if answer.strip().lower() not in ("y", "yes"):
-            out.write("kept\n")
-            return 0
+    _confirm(f"remove {info.name} ({info.path})?", args.yes)
     out.write(f"removed {remove_model(args.name)}\n")
     return 0
 

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pymupdf
 import pytest
 
 from desktop_qa.core import errors
@@ -198,3 +199,47 @@ def test_model_import_list_verify_remove(tiny_model: Path, tmp_path: Path) -> No
     assert removed.returncode == 0 and not (data / "models" / "mine").exists()
     missing = cli("model", "remove", "mine", "--yes")
     assert missing.returncode == errors.ModelNotFoundError.exit_code
+
+
+def test_ask_records_history_that_survives_a_rename_and_exports(
+    tiny_model: Path, tmp_path: Path
+) -> None:
+    pdf = text_pdf(tmp_path / "castle.pdf", ["The castle was built in 1066 by the duke."])
+    run("ask", pdf, "When was the castle built?", "--model", tiny_model)
+    run("ask", pdf, "Who built it?", "--model", tiny_model, "--json")
+    run("ask", pdf, "Not kept?", "--model", tiny_model, "--no-history")
+    moved = pdf.rename(tmp_path / "renamed.pdf")
+
+    listed = json.loads(run("history", "--document", moved, "--json").stdout)
+    assert [q["question"] for q in listed["questions"]] == [
+        "Who built it?",
+        "When was the castle built?",
+    ]
+    assert listed["questions"][0]["answers"][0]["page"] == 1
+    found = run("history", "--search", "castle").stdout
+    assert "When was the castle built?" in found and "Who built it?" not in found
+
+    out = tmp_path / "log.md"
+    exported = run("export", "--document", moved, "--format", "md", "-o", out)
+    assert "exported 2 questions" in exported.stdout
+    assert "### When was the castle built?" in out.read_text()
+    annotated = tmp_path / "annotated.pdf"
+    run("export", "--document", moved, "--format", "pdf", "-o", annotated)
+    with pymupdf.open(annotated) as pdf_out:
+        assert len(list(pdf_out[0].annots())) >= 2
+
+    refused = run("history", "delete", "--all", check_code=None)
+    assert refused.returncode == errors.InputError.exit_code and "--yes" in refused.stderr
+    first_id = listed["questions"][1]["id"]
+    assert "deleted 1 question" in run("history", "delete", str(first_id), "--yes").stdout
+    assert "deleted 1 question" in run("history", "delete", "--all", "--yes").stdout
+    assert "no questions" in run("history").stdout
+
+
+def test_a_damaged_history_file_is_moved_aside_with_a_message(tiny_model: Path) -> None:
+    data = Path(os.environ["DESKTOP_QA_DATA_DIR"])
+    data.mkdir(parents=True, exist_ok=True)
+    (data / "history.sqlite3").write_bytes(b"garbage" * 1000)
+    completed = run("history")
+    assert "damaged" in completed.stderr and "history.damaged-" in completed.stderr
+    assert list(data.glob("history.damaged-*.sqlite3"))

@@ -109,3 +109,9 @@ class NetworkError(ModelError):
     """A model download failed (no network, server error, cut transfer)."""
 
     exit_code = 34
+
+
+class HistoryError(DesktopQAError):
+    """The history database cannot be opened, read or written."""
+
+    exit_code = 50

@@ -1,0 +1,423 @@
+"""Every question asked, with its answers, kept in one SQLite database.
+
+The schema version lives in ``PRAGMA user_version``; migrations run at open in
+one ``BEGIN IMMEDIATE`` transaction. WAL and foreign keys are on, and writers
+wait for each other (``busy_timeout``), so the GUI and the CLI can write at the
+same time without losing anything. Each question is saved with its answers in
+one transaction, so a crash leaves either all of it or none. A database from a
+newer desktop-qa is refused and left untouched; a file that is not a readable
+database is moved aside (never deleted) and a new one started.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import sqlite_utils
+
+from desktop_qa.core.config import data_dir
+from desktop_qa.core.errors import HistoryError
+
+if TYPE_CHECKING:
+    from desktop_qa.core.document import Document
+    from desktop_qa.core.reader import ReadResult
+
+log = logging.getLogger(__name__)
+
+DATABASE_NAME = "history.sqlite3"
+BUSY_TIMEOUT_MS = 30_000
+
+#: Schema version -> statements that bring version - 1 up to it.
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: (
+        """CREATE TABLE documents (
+            id INTEGER PRIMARY KEY,
+            sha256 TEXT NOT NULL UNIQUE,
+            path TEXT,
+            title TEXT,
+            pages INTEGER,
+            first_opened TEXT NOT NULL,
+            last_opened TEXT NOT NULL
+        )""",
+        """CREATE TABLE questions (
+            id INTEGER PRIMARY KEY,
+            document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+            text TEXT NOT NULL,
+            model_name TEXT,
+            model_version TEXT,
+            provider TEXT,
+            asked_at TEXT NOT NULL,
+            elapsed_ms REAL,
+            no_answer INTEGER NOT NULL DEFAULT 0
+        )""",
+        """CREATE TABLE answers (
+            id INTEGER PRIMARY KEY,
+            question_id INTEGER NOT NULL REFERENCES questions(id) ON DELETE CASCADE,
+            rank INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            score REAL,
+            page INTEGER,
+            char_start INTEGER,
+            char_end INTEGER,
+            boxes TEXT NOT NULL DEFAULT '[]'
+        )""",
+        "CREATE INDEX questions_by_document ON questions(document_id, asked_at)",
+        "CREATE INDEX answers_by_question ON answers(question_id, rank)",
+    ),
+    2: (
+        # The user's verdict on an answer: 1 correct, 0 wrong, NULL not marked.
+        "ALTER TABLE answers ADD COLUMN verdict INTEGER",
+        *(
+            f"CREATE VIRTUAL TABLE {table}_fts USING fts5("
+            f"text, content='{table}', content_rowid='id')"
+            for table in ("questions", "answers")
+        ),
+        *(
+            statement
+            for table in ("questions", "answers")
+            for statement in (
+                f"""CREATE TRIGGER {table}_fts_insert AFTER INSERT ON {table} BEGIN
+                    INSERT INTO {table}_fts(rowid, text) VALUES (new.id, new.text); END""",
+                f"""CREATE TRIGGER {table}_fts_delete AFTER DELETE ON {table} BEGIN
+                    INSERT INTO {table}_fts({table}_fts, rowid, text)
+                    VALUES ('delete', old.id, old.text); END""",
+                f"""CREATE TRIGGER {table}_fts_update AFTER UPDATE OF text ON {table} BEGIN
+                    INSERT INTO {table}_fts({table}_fts, rowid, text)
+                    VALUES ('delete', old.id, old.text);
+                    INSERT INTO {table}_fts(rowid, text) VALUES (new.id, new.text); END""",
+                f"INSERT INTO {table}_fts({table}_fts) VALUES ('rebuild')",
+            )
+        ),
+    ),
+}
+SCHEMA_VERSION = max(MIGRATIONS)
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    id: int
+    rank: int
+    text: str
+    score: float
+    page: int
+    char_start: int
+    char_end: int
+    boxes: list[list[float]]
+    verdict: bool | None
+
+
+@dataclass(frozen=True)
+class StoredQuestion:
+    """A past question with its document and its answers, best first."""
+
+    id: int
+    text: str
+    asked_at: str
+    model_name: str
+    model_version: str
+    provider: str
+    elapsed_ms: float
+    no_answer: bool
+    document_sha256: str
+    document_path: str
+    document_title: str
+    document_pages: int
+    answers: tuple[StoredAnswer, ...]
+
+    @property
+    def best(self) -> StoredAnswer | None:
+        return self.answers[0] if self.answers else None
+
+
+def default_path() -> Path:
+    return data_dir() / DATABASE_NAME
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class HistoryStore:
+    """The history database. Open it once per process and close it when done."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or default_path()
+        self.moved_aside: Path | None = None
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.connection = self._open_and_migrate()
+        except sqlite3.DatabaseError as exc:
+            if _environment_error(exc):
+                raise HistoryError(f"cannot open history {self.path}: {exc}") from exc
+            self.moved_aside = self._move_aside()
+            log.warning(
+                "the history database was damaged; it was moved to %s and a new one started",
+                self.moved_aside,
+            )
+            self.connection = self._open_and_migrate()
+        except OSError as exc:
+            raise HistoryError(f"cannot open history {self.path}: {exc.strerror or exc}") from exc
+        self.db = sqlite_utils.Database(self.connection)
+
+    def _open_and_migrate(self) -> sqlite3.Connection:
+        connection = sqlite3.connect(
+            self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None
+        )
+        try:
+            connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            version = connection.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise HistoryError(
+                    f"{self.path} was written by a newer desktop-qa (schema {version}; this "
+                    f"version knows up to {SCHEMA_VERSION}); it was left untouched. Update "
+                    "desktop-qa, or set DESKTOP_QA_DATA_DIR to use another folder."
+                )
+            connection.execute("PRAGMA journal_mode = WAL")
+            connection.execute("PRAGMA foreign_keys = ON")
+            if version < SCHEMA_VERSION:
+                migrate(connection, SCHEMA_VERSION)
+            connection.execute("PRAGMA quick_check").fetchone()
+        except BaseException:
+            connection.close()
+            raise
+        return connection
+
+    def _move_aside(self) -> Path:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+        target = self.path.with_name(f"{self.path.stem}.damaged-{stamp}{self.path.suffix}")
+        self.path.replace(target)
+        for suffix in ("-wal", "-shm"):
+            companion = self.path.with_name(self.path.name + suffix)
+            if companion.exists():
+                companion.replace(target.with_name(target.name + suffix))
+        return target
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def __enter__(self) -> HistoryStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- writing ---------------------------------------------------------------------
+
+    def record(
+        self, document: Document, result: ReadResult, model_name: str, model_version: str,
+        provider: str,
+    ) -> int:  # fmt: skip
+        """Save a question with its answers in one transaction; returns the question id."""
+        stamp = now()
+        with self._transaction():
+            document_id = self._upsert_document(document, stamp)
+            question_id = self._insert(
+                "INSERT INTO questions (document_id, text, model_name, model_version, provider,"
+                " asked_at, elapsed_ms, no_answer) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (document_id, result.question, model_name, model_version, provider, stamp,
+                 result.elapsed_ms, int(result.no_answer)),
+            )  # fmt: skip
+            for rank, answer in enumerate(result.answers, 1):
+                boxes = [[f.page, *f.box] for f in answer.fragments]
+                self._insert(
+                    "INSERT INTO answers (question_id, rank, text, score, page, char_start,"
+                    " char_end, boxes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (question_id, rank, answer.text, answer.score, answer.page,
+                     answer.char_start, answer.char_end, json.dumps(boxes)),
+                )  # fmt: skip
+        return question_id
+
+    def opened(self, document: Document) -> None:
+        """Note that a document was opened (its path may have changed since)."""
+        with self._transaction():
+            self._upsert_document(document, now())
+
+    def _upsert_document(self, document: Document, stamp: str) -> int:
+        path = str(document.path.resolve()) if document.path else None
+        self.connection.execute(
+            "INSERT INTO documents (sha256, path, title, pages, first_opened, last_opened)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(sha256) DO UPDATE SET"
+            " path = excluded.path, title = excluded.title, last_opened = excluded.last_opened",
+            (document.sha256, path, document.title, document.page_count, stamp, stamp),
+        )
+        row = self.connection.execute(
+            "SELECT id FROM documents WHERE sha256 = ?", (document.sha256,)
+        ).fetchone()
+        return int(row[0])
+
+    def mark(self, answer_id: int, verdict: bool | None) -> None:
+        """Mark an answer correct (True), wrong (False) or unmarked (None)."""
+        value = None if verdict is None else int(verdict)
+        with self._transaction():
+            changed = self.connection.execute(
+                "UPDATE answers SET verdict = ? WHERE id = ?", (value, answer_id)
+            ).rowcount
+        if not changed:
+            raise HistoryError(f"no answer with id {answer_id} in the history")
+
+    def delete_question(self, question_id: int) -> int:
+        with self._transaction():
+            return self.connection.execute(
+                "DELETE FROM questions WHERE id = ?", (question_id,)
+            ).rowcount
+
+    def delete_document(self, sha256: str) -> int:
+        """Delete a document's questions (and the document); returns how many questions."""
+        with self._transaction():
+            count = self._count_questions("WHERE documents.sha256 = ?", (sha256,))
+            self.connection.execute("DELETE FROM documents WHERE sha256 = ?", (sha256,))
+        return count
+
+    def delete_all(self) -> int:
+        with self._transaction():
+            count = self._count_questions("", ())
+            self.connection.execute("DELETE FROM documents")
+        return count
+
+    def _count_questions(self, where: str, params: tuple[Any, ...]) -> int:
+        row = self.connection.execute(
+            "SELECT count(*) FROM questions JOIN documents ON documents.id = questions.document_id "
+            + where,
+            params,
+        ).fetchone()
+        return int(row[0])
+
+    def _insert(self, sql: str, params: tuple[Any, ...]) -> int:
+        cursor = self.connection.execute(sql, params)
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self.connection, self.path)
+
+    # --- reading ---------------------------------------------------------------------
+
+    def questions(
+        self,
+        document_sha256: str | None = None,
+        search: str | None = None,
+        limit: int | None = None,
+    ) -> list[StoredQuestion]:
+        """Past questions, newest first, optionally of one document or matching a search.
+
+        The search is full-text (FTS5) over questions and their answers; plain words
+        are matched as prefixes, all of them required.
+        """
+        clauses, params = [], []
+        if document_sha256 is not None:
+            clauses.append("documents.sha256 = ?")
+            params.append(document_sha256)
+        if search is not None and search.strip():
+            query = fts_query(search)
+            clauses.append(
+                "(questions.id IN (SELECT rowid FROM questions_fts WHERE questions_fts MATCH ?)"
+                " OR questions.id IN (SELECT answers.question_id FROM answers_fts"
+                " JOIN answers ON answers.id = answers_fts.rowid WHERE answers_fts MATCH ?))"
+            )
+            params += [query, query]
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        sql = (
+            "SELECT questions.*, documents.sha256, documents.path, documents.title, documents.pages"
+            " FROM questions JOIN documents ON documents.id = questions.document_id "
+            f"{where} ORDER BY questions.asked_at DESC, questions.id DESC"
+        )
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        try:
+            rows = list(self.db.query(sql, params))
+        except sqlite3.OperationalError as exc:
+            raise HistoryError(f"cannot search the history: {exc}") from exc
+        return [self._question(row) for row in rows]
+
+    def _question(self, row: dict[str, Any]) -> StoredQuestion:
+        rows = self.db.query(
+            "SELECT * FROM answers WHERE question_id = ? ORDER BY rank", [row["id"]]
+        )
+        answers = tuple(
+            StoredAnswer(
+                id=a["id"],
+                rank=a["rank"],
+                text=a["text"],
+                score=a["score"],
+                page=a["page"],
+                char_start=a["char_start"],
+                char_end=a["char_end"],
+                boxes=json.loads(a["boxes"]),
+                verdict=None if a["verdict"] is None else bool(a["verdict"]),
+            )
+            for a in rows
+        )
+        return StoredQuestion(
+            id=row["id"], text=row["text"], asked_at=row["asked_at"],
+            model_name=row["model_name"] or "", model_version=row["model_version"] or "",
+            provider=row["provider"] or "", elapsed_ms=row["elapsed_ms"] or 0.0,
+            no_answer=bool(row["no_answer"]), document_sha256=row["sha256"],
+            document_path=row["path"] or "", document_title=row["title"] or "",
+            document_pages=row["pages"] or 0, answers=answers,
+        )  # fmt: skip
+
+
+def fts_query(text: str) -> str:
+    """Plain words to an FTS5 query: every word required, each as a quoted prefix."""
+    words = [w.replace('"', '""') for w in text.split()]
+    return " AND ".join(f'"{w}"*' for w in words)
+
+
+def migrate(connection: sqlite3.Connection, target: int) -> None:
+    """Apply the migrations up to ``target`` in one transaction."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        version = connection.execute("PRAGMA user_version").fetchone()[0]
+        for step in range(version + 1, target + 1):
+            for statement in MIGRATIONS[step]:
+                connection.execute(statement)
+        connection.execute(f"PRAGMA user_version = {target}")
+        connection.execute("COMMIT")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+
+
+ENVIRONMENT_ERRORS = frozenset(
+    ("SQLITE_FULL", "SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_READONLY", "SQLITE_CANTOPEN",
+     "SQLITE_IOERR", "SQLITE_PERM")
+)  # fmt: skip
+
+
+def _environment_error(exc: sqlite3.DatabaseError) -> bool:
+    """Errors of the machine (disk full, locked, read-only), not of the file's content."""
+    return getattr(exc, "sqlite_errorname", "") in ENVIRONMENT_ERRORS
+
+
+class _Transaction:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT``; rolls back on error and reports machine faults."""
+
+    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+        self.connection = connection
+        self.path = path
+
+    def __enter__(self) -> None:
+        try:
+            self.connection.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise HistoryError(f"cannot write history {self.path}: {exc}") from exc
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, _: Any) -> None:
+        if kind is None:
+            try:
+                self.connection.execute("COMMIT")
+                return
+            except sqlite3.Error as error:
+                exc = error
+        if self.connection.in_transaction:
+            self.connection.execute("ROLLBACK")
+        if isinstance(exc, sqlite3.Error):
+            full = getattr(exc, "sqlite_errorname", "") == "SQLITE_FULL"
+            reason = "the disk is full" if full else str(exc)
+            raise HistoryError(f"cannot save to history {self.path}: {reason}") from exc

@@ -1,0 +1,162 @@
+"""Exports read back: CSV with csv, JSON with json, Markdown by eye, the PDF with pymupdf."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import shutil
+import unicodedata
+from pathlib import Path
+
+import pymupdf
+import pytest
+
+from desktop_qa.core.assistant import Assistant
+from desktop_qa.core.config import ReaderSettings
+from desktop_qa.core.errors import DocumentError, InputError
+from desktop_qa.core.export import export, spreadsheet_safe
+from desktop_qa.core.history import HistoryStore, StoredQuestion
+from desktop_qa.core.model import load_model_info
+from tests.conftest import shared_file
+from tests.history_helpers import document, result
+from tests.oracle import OracleLogits, token_span
+
+GOLD = {
+    "How many parameters does the network have?": "60 million parameters",
+    "What regularization method was used?": "dropout",
+    "How many kernels does the third layer have?": "384 kernels",
+}
+
+
+@pytest.fixture
+def alexnet_history(tiny_model: Path, tmp_path: Path) -> tuple[list[StoredQuestion], Path]:
+    """Real answers with real boxes on a copy of alexnet.pdf, stored in a history."""
+    pdf = shutil.copy(shared_file("corpus", "alexnet.pdf"), tmp_path / "alexnet.pdf")
+    oracle = OracleLogits(None)
+    assistant = Assistant(load_model_info(tiny_model), ReaderSettings(top_k=2), oracle)
+    opened = assistant.open(pdf)
+    with HistoryStore(tmp_path / "h.sqlite3") as store:
+        for question, answer in GOLD.items():
+            start = opened.document.text.index(answer)
+            oracle.span = token_span(opened.tokens, start, start + len(answer))
+            store.record(opened.document, assistant.ask(opened, question), "oracle", "1", "cpu")
+        return store.questions(), Path(pdf)
+
+
+def test_csv_has_a_header_and_one_row_per_answer(
+    alexnet_history: tuple[list[StoredQuestion], Path], tmp_path: Path
+) -> None:
+    questions, _ = alexnet_history
+    out = export(questions, "csv", tmp_path / "log.csv")
+    rows = list(csv.DictReader(io.StringIO(out.read_text("utf-8"), newline="")))
+    assert len(rows) == sum(len(q.answers) for q in questions) == 6
+    best = {r["question"]: r["answer"] for r in rows if r["rank"] == "1"}
+    assert best == GOLD
+    assert all(r["document_title"].startswith("ImageNet") for r in rows)
+
+
+def test_csv_cells_cannot_become_spreadsheet_formulas(tmp_path: Path) -> None:
+    text = "=HYPERLINK(x) and +1 and -2 and @SUM(y)"
+    with HistoryStore(tmp_path / "h.sqlite3") as store:
+        store.record(document(text, "=evil"), result("=1+1", ["-2", "+1"], text), "m", "1", "c")
+        questions = store.questions()
+    out = export(questions, "csv", tmp_path / "x.csv")
+    rows = list(csv.reader(io.StringIO(out.read_text("utf-8"), newline="")))
+    cells = [cell for row in rows[1:] for cell in row]
+    assert not any(cell.startswith(("=", "+", "-", "@")) for cell in cells)
+    assert "'=1+1" in cells and "'-2" in cells and "'+1" in cells and "'=evil" in cells
+    assert spreadsheet_safe("plain") == "plain" and spreadsheet_safe(None) == ""
+
+
+def test_json_has_a_versioned_stable_schema(
+    alexnet_history: tuple[list[StoredQuestion], Path], tmp_path: Path
+) -> None:
+    questions, pdf = alexnet_history
+    payload = json.loads(export(questions, "json", tmp_path / "log.json").read_text("utf-8"))
+    assert payload["format"] == "desktop-qa-history" and payload["version"] == 1
+    assert {q["question"] for q in payload["questions"]} == set(GOLD)
+    first = payload["questions"][0]
+    assert first["document"]["sha256"] == hashlib.sha256(pdf.read_bytes()).hexdigest()
+    answer = first["answers"][0]
+    assert set(answer) >= {"rank", "text", "score", "page", "char_start", "char_end", "boxes"}
+    assert len(answer["boxes"]) == len(answer["box_pages"]) >= 1
+
+
+def test_markdown_lists_every_question_with_pages(
+    alexnet_history: tuple[list[StoredQuestion], Path], tmp_path: Path
+) -> None:
+    questions, _ = alexnet_history
+    text = export(questions, "md", tmp_path / "log.md").read_text("utf-8")
+    assert text.startswith("# desktop-qa Q&A log")
+    assert "## ImageNet Classification" in text
+    for question, answer in GOLD.items():
+        assert f"### {question}" in text
+        assert f"**{answer}**" in text
+    assert "(page 1," in text and "(page 5," in text
+
+
+def squash(text: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", text).split())
+
+
+def test_annotated_pdf_highlights_every_answer_on_its_boxes_and_keeps_the_original(
+    alexnet_history: tuple[list[StoredQuestion], Path], tmp_path: Path
+) -> None:
+    questions, pdf = alexnet_history
+    before = pdf.read_bytes()
+    out = export(questions, "pdf", tmp_path / "annotated.pdf")
+    assert pdf.read_bytes() == before
+    answers = [(a.text, a.page, q.text) for q in questions for a in q.answers]
+    with pymupdf.open(out) as annotated:
+        found = []
+        for page in annotated:
+            for annot in page.annots():
+                if annot.info["title"] != "desktop-qa":
+                    continue  # the paper's own annotations
+                assert annot.type[1] == "Highlight"
+                quads = annot.vertices
+                words = "".join(
+                    page.get_textbox(pymupdf.Quad(quads[i : i + 4]).rect)
+                    for i in range(0, len(quads), 4)
+                )
+                content = annot.info["content"]
+                found.append((squash(words), page.number + 1, content))
+    assert len(found) == len(answers)
+    for text, page, question in answers:
+        note = f"Q: {question}\nA "
+        match = [
+            f for f in found if f[0] == squash(text) and f[1] == page and f[2].startswith(note)
+        ]
+        assert len(match) == 1, f"no single highlight for {text!r} on page {page}"
+
+
+def test_pdf_export_needs_one_document_that_is_still_the_same(
+    alexnet_history: tuple[list[StoredQuestion], Path], tmp_path: Path
+) -> None:
+    questions, pdf = alexnet_history
+    with pytest.raises(InputError, match="overwrite the original"):
+        export(questions, "pdf", pdf)
+    moved = pdf.rename(tmp_path / "renamed.pdf")
+    with pytest.raises(DocumentError, match="--document"):
+        export(questions, "pdf", tmp_path / "a.pdf")
+    assert export(questions, "pdf", tmp_path / "a.pdf", moved).is_file()
+    other = tmp_path / "other.pdf"
+    other.write_bytes(moved.read_bytes() + b"\n% changed")
+    with pytest.raises(DocumentError, match="changed"):
+        export(questions, "pdf", tmp_path / "b.pdf", other)
+    mixed = [*questions, _other_document_question(tmp_path)]
+    with pytest.raises(InputError, match="one document"):
+        export(mixed, "pdf", tmp_path / "c.pdf", moved)
+
+
+def _other_document_question(tmp_path: Path) -> StoredQuestion:
+    with HistoryStore(tmp_path / "other.sqlite3") as store:
+        store.record(document(), result("Who?", ["Rollo"]), "m", "1", "cpu")
+        return store.questions()[0]
+
+
+def test_nothing_to_export_is_said_plainly(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="nothing to export"):
+        export([], "csv", tmp_path / "x.csv")
