@@ -70,6 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
     delete.add_argument("--yes", action="store_true", help="do not ask")
     delete.set_defaults(handler=run_history_delete)
 
+    mark = history_commands.add_parser("mark", help="mark an answer correct or wrong")
+    mark.add_argument("answer_id", type=int, metavar="ANSWER_ID", help="from history --json")
+    mark.add_argument("verdict", choices=("correct", "wrong", "clear"))
+    mark.set_defaults(handler=run_history_mark)
+
     export = commands.add_parser("export", help="export past questions and answers")
     _add_selection_options(export)
     export.add_argument("--format", required=True, choices=("csv", "json", "md", "pdf"))
@@ -312,6 +317,14 @@ def run_history_delete(args: argparse.Namespace, out: TextIO) -> int:
         else:
             count = history.delete_all()
     out.write(f"deleted {count} question{'s' if count != 1 else ''}\n")
+    return 0
+
+
+def run_history_mark(args: argparse.Namespace, out: TextIO) -> int:
+    verdict = {"correct": True, "wrong": False, "clear": None}[args.verdict]
+    with _history() as history:
+        history.mark(args.answer_id, verdict)
+    out.write(f"answer {args.answer_id}: {args.verdict}\n")
     return 0
 
 

@@ -228,6 +228,11 @@ def test_ask_records_history_that_survives_a_rename_and_exports(
     with pymupdf.open(annotated) as pdf_out:
         assert len(list(pdf_out[0].annots())) >= 2
 
+    answer_id = listed["questions"][0]["answers"][0]["id"]
+    assert run("history", "mark", str(answer_id), "wrong").stdout.strip().endswith("wrong")
+    marked = json.loads(run("history", "--search", "built", "--json").stdout)["questions"]
+    assert [a["verdict"] for q in marked for a in q["answers"] if a["id"] == answer_id] == [False]
+
     refused = run("history", "delete", "--all", check_code=None)
     assert refused.returncode == errors.InputError.exit_code and "--yes" in refused.stderr
     first_id = listed["questions"][1]["id"]

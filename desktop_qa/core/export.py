@@ -98,6 +98,7 @@ def to_json(questions: list[StoredQuestion]) -> str:
                 "no_answer": q.no_answer,
                 "answers": [
                     {
+                        "id": a.id,
                         "rank": a.rank,
                         "text": a.text,
                         "score": a.score,
