@@ -42,6 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
+    gui = commands.add_parser("gui", help="open the desktop app (the default with no command)")
+    gui.add_argument("file", nargs="?", type=Path, metavar="FILE.pdf", help="a PDF to open")
+    gui.add_argument("--model", type=Path, metavar="DIR", help="model folder or installed name")
+    gui.set_defaults(handler=run_gui)
+
     ask = commands.add_parser("ask", help="answer questions about a PDF")
     ask.add_argument("file", type=Path, metavar="FILE.pdf", help="the PDF to read")
     ask.add_argument("question", nargs="?", metavar="QUESTION", help="the question to answer")
@@ -235,6 +240,23 @@ def _assistant(args: argparse.Namespace) -> Assistant:
     if model.stand_in:
         log.warning(STAND_IN_NOTICE.format(name=model.name))
     return Assistant(model, settings)
+
+
+def run_gui(args: argparse.Namespace, out: TextIO) -> int:
+    import os
+
+    headless = sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+        or os.environ.get("QT_QPA_PLATFORM")
+    )  # fmt: skip
+    if headless:
+        raise DesktopQAError(
+            "no screen to show the window on (no DISPLAY); use the commands "
+            "(desktop-qa --help), or set QT_QPA_PLATFORM=offscreen"
+        )
+    from desktop_qa.gui.app import run
+
+    return run(args.file, args.model)
 
 
 def run_ask(args: argparse.Namespace, out: TextIO) -> int:
@@ -602,8 +624,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        parser.print_help()
-        return 0
+        args = parser.parse_args(["gui"])
     try:
         code: int = args.handler(args, sys.stdout)
         return code

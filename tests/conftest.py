@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+# Qt must know it has no screen before it loads (else the qapp fixture aborts).
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest
 

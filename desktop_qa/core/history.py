@@ -166,8 +166,9 @@ class HistoryStore:
         self.db = sqlite_utils.Database(self.connection)
 
     def _open_and_migrate(self) -> sqlite3.Connection:
+        # One thread at a time uses a store, but the GUI closes its worker's store itself.
         connection = sqlite3.connect(
-            self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None
+            self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
         )
         try:
             connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")

@@ -1,0 +1,130 @@
+"""The question box, its progress, and the ranked list of answers."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import (
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+Box = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class ShownAnswer:
+    """An answer as the panel shows it, from a fresh reading or from history."""
+
+    text: str
+    score: float
+    page: int
+    boxes: tuple[tuple[int, Box], ...]
+    snippet: str
+
+
+def confidences(scores: list[float]) -> list[float]:
+    """Plain confidences: a softmax over the listed answers' scores."""
+    if not scores:
+        return []
+    top = max(scores)
+    weights = [math.exp(s - top) for s in scores]
+    total = sum(weights)
+    return [w / total for w in weights]
+
+
+class QuestionBox(QLineEdit):
+    """Enter asks, Esc cancels."""
+
+    cancel_requested = Signal()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt's name
+        if event.key() == Qt.Key.Key_Escape:
+            self.cancel_requested.emit()
+            return
+        super().keyPressEvent(event)
+
+
+class AskPanel(QWidget):
+    """Ask a question; see answers ranked, with confidence, page and snippet."""
+
+    asked = Signal(str)
+    cancel_requested = Signal()
+    answer_selected = Signal(object)  # ShownAnswer
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.question = QuestionBox()
+        self.question.setPlaceholderText("Ask a question about this document, then press Enter")
+        self.question.setClearButtonEnabled(True)
+        self.progress = QProgressBar()
+        self.progress.setVisible(False)
+        self.progress.setFormat("reading %v of %m windows (Esc cancels)")
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.answers = QListWidget()
+        self.answers.setWordWrap(True)
+        self.answers.setAlternatingRowColors(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        for widget in (self.question, self.progress, self.status, self.answers):
+            layout.addWidget(widget)
+        self.question.returnPressed.connect(self._ask)
+        self.question.cancel_requested.connect(self.cancel_requested)
+        self.answers.currentItemChanged.connect(self._selected)
+        self._shown: list[ShownAnswer] = []
+
+    def _ask(self) -> None:
+        text = self.question.text().strip()
+        if text:
+            self.asked.emit(text)
+
+    def set_ready(self, ready: bool, reason: str = "") -> None:
+        self.question.setEnabled(ready)
+        if reason:
+            self.status.setText(reason)
+
+    def show_working(self, message: str) -> None:
+        self.answers.clear()
+        self._shown = []
+        self.status.setText(message)
+        self.progress.setRange(0, 0)
+        self.progress.setVisible(True)
+
+    def show_progress(self, done: int, total: int) -> None:
+        self.progress.setRange(0, total)
+        self.progress.setValue(done)
+
+    def show_message(self, message: str) -> None:
+        self.progress.setVisible(False)
+        self.status.setText(message)
+
+    def show_answers(self, answers: list[ShownAnswer], no_answer: bool, note: str = "") -> None:
+        """List the answers best first and select the best (which highlights it)."""
+        self.progress.setVisible(False)
+        self.answers.clear()
+        self._shown = list(answers)
+        if no_answer or not answers:
+            self.status.setText("No answer found in this document." + (f" {note}" if note else ""))
+            return
+        self.status.setText(note)
+        for answer, confidence in zip(
+            answers, confidences([a.score for a in answers]), strict=True
+        ):
+            facts = f"{confidence:.0%} confidence · page {answer.page}"
+            item = QListWidgetItem(f"{answer.text}\n{facts}\n…{answer.snippet}…")
+            item.setToolTip(f"score {answer.score:.2f} (sum of start and end logits)")
+            self.answers.addItem(item)
+        self.answers.setCurrentRow(0)
+
+    def _selected(self, current: QListWidgetItem | None) -> None:
+        if current is not None:
+            self.answer_selected.emit(self._shown[self.answers.row(current)])

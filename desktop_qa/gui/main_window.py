@@ -1,0 +1,448 @@
+"""The main window: the document in the centre, asking and history beside it.
+
+Everything slow (loading the model, extracting a document, reading, saving
+history) runs as a job on the one ``TaskRunner``; the window only snapshots
+what a job needs, and applies results when their signal arrives. The viewer
+shows a document's pages at once, while its text is extracted in the
+background.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSpinBox,
+    QSplitter,
+    QTabWidget,
+)
+
+from desktop_qa import __version__
+from desktop_qa.core.assistant import Assistant, OpenDocument
+from desktop_qa.core.config import ReaderSettings
+from desktop_qa.core.errors import DesktopQAError
+from desktop_qa.core.history import HistoryStore, StoredQuestion
+from desktop_qa.core.model import resolve_model
+from desktop_qa.core.reader import ReadResult
+from desktop_qa.gui.ask_panel import AskPanel, ShownAnswer
+from desktop_qa.gui.history_panel import HistoryPanel
+from desktop_qa.gui.pdf_view import PdfView
+from desktop_qa.gui.tasks import TaskRunner
+
+SNIPPET_CHARS = 50
+RECENT_FILES = 10
+
+
+class WorkerState:
+    """What the worker thread owns: the model, the open document, its history connection.
+
+    Only jobs touch it, and jobs run one at a time on the worker thread.
+    """
+
+    def __init__(self, model_path: Path | None, settings: ReaderSettings) -> None:
+        self.model_path = model_path
+        self.settings = settings
+        self.assistant: Assistant | None = None
+        self.history: HistoryStore | None = None
+
+    def ensure_assistant(self) -> Assistant:
+        if self.assistant is None:
+            self.assistant = Assistant(resolve_model(self.model_path), self.settings)
+        return self.assistant
+
+    def store(self) -> HistoryStore:
+        if self.history is None:
+            self.history = HistoryStore()
+        return self.history
+
+
+@dataclass(frozen=True)
+class Asked:
+    """A finished question: what was read and its id in the history."""
+
+    result: ReadResult
+    question_id: int | None
+
+
+class MainWindow(QMainWindow):
+    """The desktop-qa window."""
+
+    def __init__(
+        self, settings: QSettings, model_path: Path | None = None, worker: WorkerState | None = None
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.setWindowTitle("desktop-qa")
+        self.setAcceptDrops(True)
+        self.runner = TaskRunner(self)
+        self.worker = worker or WorkerState(model_path, ReaderSettings())
+        self.opened: OpenDocument | None = None
+        self.path: Path | None = None
+        self.model_label = "loading model…"
+        self.provider = ""
+        self._job_kind: dict[int, str] = {}
+
+        self.view = PdfView()
+        self.ask_panel = AskPanel()
+        self.history_panel = HistoryPanel()
+        side = QTabWidget()
+        side.addTab(self.ask_panel, "Ask")
+        side.addTab(self.history_panel, "History")
+        self.side = side
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.view)
+        self.splitter.addWidget(side)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 1)
+        self.setCentralWidget(self.splitter)
+        self.page_box = QSpinBox()
+        self.page_box.setMinimum(1)
+        self.page_box.setKeyboardTracking(False)
+        self.status_document = QLabel("no document")
+        self.status_page = QLabel()
+        self.status_model = QLabel(self.model_label)
+        for label in (self.status_document, self.status_page, self.status_model):
+            self.statusBar().addPermanentWidget(label)
+        self._build_actions()
+
+        self.ask_panel.asked.connect(self.ask)
+        self.ask_panel.cancel_requested.connect(self.cancel)
+        self.ask_panel.answer_selected.connect(self.highlight)
+        self.history_panel.question_chosen.connect(self.show_stored)
+        self.history_panel.delete_requested.connect(self.delete_question)
+        self.history_panel.filter_changed.connect(self.refresh_history)
+        self.view.page_changed.connect(self._page_changed)
+        self.page_box.valueChanged.connect(self.view.go_to_page)
+        self.runner.finished.connect(self._finished)
+        self.runner.failed.connect(self._failed)
+        self.runner.cancelled.connect(self._cancelled)
+        self.runner.progressed.connect(self._progressed)
+
+        self._restore_layout()
+        self.ask_panel.set_ready(False, "Open a PDF to ask questions about it.")
+        self._submit("model", lambda cancelled, progress: self.worker.ensure_assistant())
+        self.refresh_history()
+
+    # --- menus -------------------------------------------------------------------
+
+    def _build_actions(self) -> None:
+        def action(text: str, slot: Any, shortcut: Any = None) -> QAction:
+            made = QAction(text, self)
+            if shortcut is not None:
+                made.setShortcut(QKeySequence(shortcut))
+            made.triggered.connect(slot)
+            return made
+
+        files = self.menuBar().addMenu("&File")
+        open_action = action("&Open…", self.choose_file, QKeySequence.StandardKey.Open)
+        files.addAction(open_action)
+        self.recent_menu = files.addMenu("Open &Recent")
+        export = files.addMenu("&Export this document's history")
+        for label, fmt in (("CSV…", "csv"), ("JSON…", "json"), ("Markdown…", "md"),
+                           ("Annotated PDF…", "pdf")):  # fmt: skip
+            export.addAction(action(label, lambda _=False, f=fmt: self.export_history(f)))
+        files.addSeparator()
+        files.addAction(action("&Quit", self.close, QKeySequence.StandardKey.Quit))
+
+        view = self.menuBar().addMenu("&View")
+        zoom_in = action("Zoom &In", self.view.zoom_in, QKeySequence.StandardKey.ZoomIn)
+        zoom_out = action("Zoom &Out", self.view.zoom_out, QKeySequence.StandardKey.ZoomOut)
+        fit_width = action("Fit &Width", self.view.fit_width, "Ctrl+1")
+        fit_page = action("Fit &Page", self.view.fit_page, "Ctrl+2")
+        go_to = action("&Go to Page…", self.ask_page, "Ctrl+G")
+        for made in (zoom_in, zoom_out, fit_width, fit_page, go_to):
+            view.addAction(made)
+
+        help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction(action("&About desktop-qa", self.about))
+
+        toolbar = self.addToolBar("Main")
+        toolbar.setObjectName("main-toolbar")
+        for made in (open_action, zoom_out, zoom_in, fit_width):
+            toolbar.addAction(made)
+        toolbar.addWidget(QLabel(" Page "))
+        toolbar.addWidget(self.page_box)
+        self._fill_recent()
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        for path in self._recent():
+            opener = QAction(path, self)
+            opener.triggered.connect(lambda _=False, p=path: self.open_file(Path(p)))
+            self.recent_menu.addAction(opener)
+        self.recent_menu.setEnabled(bool(self._recent()))
+
+    def _recent(self) -> list[str]:
+        value = self.settings.value("recent_files", [])
+        return [str(v) for v in (value if isinstance(value, list) else [value]) if v]
+
+    # --- documents ---------------------------------------------------------------
+
+    def choose_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open a PDF", "", "PDF files (*.pdf)")
+        if path:
+            self.open_file(Path(path))
+
+    def open_file(self, path: Path) -> None:
+        """Show the pages at once; extract the text for asking in the background."""
+        try:
+            self.view.load(path)
+        except Exception as exc:  # pymupdf raises several types for files it cannot read
+            self._error_dialog(f"{path.name} cannot be opened", f"{exc}")
+            return
+        self.path = path
+        self.opened = None
+        self.setWindowTitle(f"{path.name} - desktop-qa")
+        self.status_document.setText(path.name)
+        self.page_box.setMaximum(max(1, self.view.page_count))
+        self._page_changed(1)
+        recent = [str(path.resolve()), *[p for p in self._recent() if p != str(path.resolve())]]
+        self.settings.setValue("recent_files", recent[:RECENT_FILES])
+        self._fill_recent()
+        self.ask_panel.set_ready(False, "Reading the document's text…")
+        self._submit("open", lambda cancelled, progress: self.worker.ensure_assistant().open(path))
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt's name
+        if any(url.toLocalFile().lower().endswith(".pdf") for url in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt's name
+        for url in event.mimeData().urls():
+            if url.toLocalFile().lower().endswith(".pdf"):
+                self.open_file(Path(url.toLocalFile()))
+                break
+
+    # --- asking ------------------------------------------------------------------
+
+    def ask(self, question: str) -> None:
+        opened = self.opened
+        if opened is None:
+            self.ask_panel.show_message("Open a PDF first.")
+            return
+        self.ask_panel.show_working(f"Reading for: {question}")
+        worker = self.worker
+
+        def job(cancelled: Any, progress: Any) -> Asked:
+            assistant = worker.ensure_assistant()
+            result = assistant.ask(opened, question, progress, cancelled)
+            model = assistant.model
+            stored = worker.store().record(
+                opened.document, result, model.name, model.version, assistant.provider
+            )
+            return Asked(result, stored)
+
+        self._submit("ask", job)
+
+    def cancel(self) -> None:
+        self.runner.cancel()
+
+    def highlight(self, answer: ShownAnswer) -> None:
+        self.view.set_highlights(list(answer.boxes))
+        if answer.boxes:
+            page, box = answer.boxes[0]
+            self.view.go_to_page(page, box[1])
+        else:
+            self.view.go_to_page(answer.page)
+
+    def _show_result(self, result: ReadResult) -> None:
+        assert self.opened is not None
+        text = self.opened.document.text
+        shown = [
+            ShownAnswer(
+                a.text,
+                a.score,
+                a.page,
+                tuple((f.page, f.box) for f in a.fragments),
+                _snippet(text, a.char_start, a.char_end),
+            )
+            for a in result.answers
+        ]
+        self.view.set_highlights([])
+        note = f"{result.windows} windows read in {result.elapsed_ms / 1000:.1f} s"
+        self.ask_panel.show_answers(shown, result.no_answer, note)
+
+    def show_stored(self, question: StoredQuestion) -> None:
+        """Show a past question's answers and highlights without running the model."""
+        if self.path is None or question.document_sha256 != self._document_sha256():
+            self.ask_panel.show_message(f"That question is about {question.document_title}.")
+            return
+        self.side.setCurrentWidget(self.ask_panel)
+        self.ask_panel.question.setText(question.text)
+        text = self.opened.document.text if self.opened else ""
+        shown = [
+            ShownAnswer(
+                a.text,
+                a.score,
+                a.page,
+                tuple((int(b[0]), (b[1], b[2], b[3], b[4])) for b in a.boxes),
+                _snippet(text, a.char_start, a.char_end) if text else a.text,
+            )
+            for a in question.answers
+        ]
+        self.ask_panel.show_answers(shown, question.no_answer, f"from history, {question.asked_at}")
+
+    def _document_sha256(self) -> str | None:
+        return self.opened.document.sha256 if self.opened else None
+
+    # --- history -----------------------------------------------------------------
+
+    def refresh_history(self) -> None:
+        sha = None if self.history_panel.all_documents.isChecked() else self._document_sha256()
+        if sha is None and not self.history_panel.all_documents.isChecked():
+            self.history_panel.show_questions([])
+            return
+        try:
+            with HistoryStore() as store:
+                questions = store.questions(sha, self.history_panel.search.text() or None, 200)
+        except DesktopQAError as exc:
+            self.statusBar().showMessage(str(exc), 10_000)
+            return
+        self.history_panel.show_questions(questions)
+
+    def delete_question(self, question_id: int) -> None:
+        with HistoryStore() as store:
+            store.delete_question(question_id)
+        self.refresh_history()
+
+    def export_history(self, fmt: str) -> None:
+        from desktop_qa.core.export import export
+
+        sha = self._document_sha256()
+        if sha is None or self.path is None:
+            self.statusBar().showMessage("Open a document first.", 5000)
+            return
+        suffix = {"md": "md", "pdf": "pdf", "csv": "csv", "json": "json"}[fmt]
+        default = str(self.path.with_name(f"{self.path.stem}-answers.{suffix}"))
+        target, _ = QFileDialog.getSaveFileName(self, "Export", default)
+        if not target:
+            return
+        try:
+            with HistoryStore() as store:
+                questions = store.questions(sha)
+            export(questions, fmt, Path(target), self.path)
+        except DesktopQAError as exc:
+            self._error_dialog("Export failed", str(exc))
+            return
+        self.statusBar().showMessage(f"Exported {len(questions)} questions to {target}", 10_000)
+
+    # --- jobs --------------------------------------------------------------------
+
+    def _submit(self, kind: str, job: Any) -> None:
+        self._job_kind[self.runner.submit(job)] = kind
+
+    def _finished(self, job_id: int, result: object) -> None:
+        kind = self._job_kind.pop(job_id, "")
+        if kind == "model" or self.worker.assistant is not None:
+            self._model_ready()
+        if not self.runner.is_current(job_id):
+            return  # superseded by a newer job
+        if kind == "open" and isinstance(result, OpenDocument):
+            self.opened = result
+            self.ask_panel.set_ready(True, f"{result.document.page_count} pages ready. Ask away.")
+            self.ask_panel.question.setFocus()
+            self.refresh_history()
+        elif kind == "ask" and isinstance(result, Asked):
+            self._show_result(result.result)
+            self.refresh_history()
+
+    def _model_ready(self) -> None:
+        assistant = self.worker.assistant
+        if assistant is not None:
+            self.provider = assistant.provider
+            self.status_model.setText(f"{assistant.model.name} · {assistant.provider}")
+
+    def _failed(self, job_id: int, error: object) -> None:
+        kind = self._job_kind.pop(job_id, "")
+        if not isinstance(error, DesktopQAError):
+            raise error if isinstance(error, BaseException) else RuntimeError(str(error))
+        message = str(error)
+        if kind == "model":
+            self.status_model.setText("no model")
+            self.ask_panel.set_ready(False, message)
+        elif kind == "open":
+            self.ask_panel.set_ready(False, message)
+            self._error_dialog("This document cannot be read for questions", message)
+        else:
+            self.ask_panel.show_message(message)
+
+    def _cancelled(self, job_id: int) -> None:
+        self._job_kind.pop(job_id, None)
+        if self.runner.is_current(job_id):
+            self.ask_panel.show_message("Cancelled.")
+
+    def _progressed(self, job_id: int, done: int, total: int) -> None:
+        if self.runner.is_current(job_id):
+            self.ask_panel.show_progress(done, total)
+
+    # --- misc --------------------------------------------------------------------
+
+    def _page_changed(self, page: int) -> None:
+        self.status_page.setText(f"page {page} of {self.view.page_count}")
+        self.page_box.blockSignals(True)
+        self.page_box.setValue(page)
+        self.page_box.blockSignals(False)
+
+    def ask_page(self) -> None:
+        page, ok = QInputDialog.getInt(
+            self, "Go to page", "Page:", self.view.current_page(), 1, max(1, self.view.page_count)
+        )
+        if ok:
+            self.view.go_to_page(page)
+
+    def about(self) -> None:
+        import onnxruntime
+        import pymupdf
+        import PySide6
+
+        QMessageBox.about(
+            self,
+            "About desktop-qa",
+            f"<b>desktop-qa {__version__}</b><p>Ask questions about PDFs, answered by a "
+            f"local extractive QA model.</p><p>Model: {self.status_model.text()}</p>"
+            f"<p>PySide6 {PySide6.__version__} (LGPL-3.0), PyMuPDF {pymupdf.VersionBind} "
+            f"(AGPL-3.0), ONNX Runtime {onnxruntime.__version__} (MIT).</p>",
+        )
+
+    def _error_dialog(self, title: str, message: str) -> None:
+        box = QMessageBox(QMessageBox.Icon.Warning, title, message, parent=self)
+        box.setObjectName("error-dialog")
+        box.open()
+
+    def _restore_layout(self) -> None:
+        geometry = self.settings.value("geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1200, 800)
+        splitter = self.settings.value("splitter")
+        if isinstance(splitter, QByteArray):
+            self.splitter.restoreState(splitter)
+        state = self.settings.value("window_state")
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        self.settings.setValue("geometry", self.saveGeometry())
+        self.settings.setValue("splitter", self.splitter.saveState())
+        self.settings.setValue("window_state", self.saveState())
+        self.settings.sync()
+        self.runner.shutdown()
+        if self.worker.history is not None:
+            self.worker.history.close()
+        self.view.close_document()
+        super().closeEvent(event)
+
+
+def _snippet(text: str, start: int, end: int) -> str:
+    before = text[max(0, start - SNIPPET_CHARS) : start]
+    after = text[end : end + SNIPPET_CHARS]
+    return " ".join(f"{before}[{text[start:end]}]{after}".split())

@@ -1,0 +1,231 @@
+"""A continuous-scrolling PDF viewer with answer highlights, rendered by pymupdf.
+
+Only pages that are painted get rendered, and rendered pages are cached
+(least recently used first out), so a 300-page document shows its first page
+at once. Boxes are in PDF points (pymupdf page coordinates), the same ones the
+core returns, scaled by the zoom.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from pathlib import Path
+
+import pymupdf
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QKeyEvent, QPainter, QPaintEvent, QPixmap, QWheelEvent
+from PySide6.QtWidgets import QScrollArea, QVBoxLayout, QWidget
+
+Box = tuple[float, float, float, float]
+PAGE_GAP = 12
+CACHE_PAGES = 24
+MIN_ZOOM, MAX_ZOOM = 0.25, 5.0
+HIGHLIGHT = QColor(255, 200, 0, 110)
+HIGHLIGHT_EDGE = QColor(230, 140, 0, 200)
+
+
+class PageWidget(QWidget):
+    """One page: paints its rendered image and the highlights on it."""
+
+    def __init__(self, view: PdfView, index: int, size: QSize) -> None:
+        super().__init__()
+        self.view = view
+        self.index = index
+        self.setFixedSize(size)
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt's name
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), Qt.GlobalColor.white)
+        painter.drawPixmap(self.rect(), self.view.pixmap(self.index))
+        zoom = self.view.zoom
+        for x0, y0, x1, y1 in self.view.highlights_on(self.index):
+            rect = QRectF(x0 * zoom, y0 * zoom, (x1 - x0) * zoom, (y1 - y0) * zoom)
+            painter.fillRect(rect, HIGHLIGHT)
+            painter.setPen(HIGHLIGHT_EDGE)
+            painter.drawRect(rect)
+        painter.end()
+
+
+class PdfView(QScrollArea):
+    """Pages one under the other; zoom, page navigation and highlighted boxes."""
+
+    page_changed = Signal(int)  # the 1-based page at the top of the view
+    zoom_changed = Signal(float)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWidgetResizable(False)
+        self.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.pdf: pymupdf.Document | None = None
+        self.zoom = 1.0
+        self.pages: list[PageWidget] = []
+        self._sizes: list[tuple[float, float]] = []
+        self._cache: OrderedDict[tuple[int, float], QPixmap] = OrderedDict()
+        self._highlights: dict[int, list[Box]] = {}
+        self._last_page = 0
+        self.verticalScrollBar().valueChanged.connect(self._scrolled)
+
+    # --- documents -----------------------------------------------------------------
+
+    def load(self, path: Path, password: str | None = None) -> None:
+        """Show a PDF; only its page sizes are read now, pages render when seen.
+
+        Raises:
+            RuntimeError/ValueError from pymupdf when the file cannot be opened.
+        """
+        pdf = pymupdf.open(path)
+        if pdf.needs_pass and (password is None or not pdf.authenticate(password)):
+            pdf.close()
+            raise ValueError("the PDF is password-protected")
+        self.close_document()
+        self.pdf = pdf
+        self._sizes = [
+            (r.width, r.height) for r in (pdf.page_cropbox(i) for i in range(pdf.page_count))
+        ]
+        self._layout_pages()
+        self._last_page = 0
+        self.go_to_page(1)
+
+    def close_document(self) -> None:
+        if self.pdf is not None:
+            self.pdf.close()
+        self.pdf = None
+        self._sizes = []
+        self._cache.clear()
+        self._highlights = {}
+        self._layout_pages()
+
+    @property
+    def page_count(self) -> int:
+        return len(self._sizes)
+
+    def _layout_pages(self) -> None:
+        container = QWidget()
+        layout = QVBoxLayout(container)
+        layout.setSpacing(PAGE_GAP)
+        layout.setContentsMargins(PAGE_GAP, PAGE_GAP, PAGE_GAP, PAGE_GAP)
+        self.pages = []
+        for index, (width, height) in enumerate(self._sizes):
+            page = PageWidget(
+                self, index, QSize(round(width * self.zoom), round(height * self.zoom))
+            )
+            layout.addWidget(page, alignment=Qt.AlignmentFlag.AlignHCenter)
+            self.pages.append(page)
+        container.adjustSize()
+        self.setWidget(container)
+
+    # --- rendering -----------------------------------------------------------------
+
+    def pixmap(self, index: int) -> QPixmap:
+        """The page rendered at the current zoom (cached)."""
+        key = (index, self.zoom)
+        cached = self._cache.get(key)
+        if cached is not None:
+            self._cache.move_to_end(key)
+            return cached
+        assert self.pdf is not None
+        scale = self.zoom * self.devicePixelRatioF()
+        rendered = self.pdf[index].get_pixmap(matrix=pymupdf.Matrix(scale, scale), alpha=False)
+        image = QImage(
+            rendered.samples, rendered.width, rendered.height, rendered.stride,
+            QImage.Format.Format_RGB888,
+        ).copy()  # fmt: skip
+        image.setDevicePixelRatio(self.devicePixelRatioF())
+        pixmap = QPixmap.fromImage(image)
+        self._cache[key] = pixmap
+        while len(self._cache) > CACHE_PAGES:
+            self._cache.popitem(last=False)
+        return pixmap
+
+    @property
+    def rendered_pages(self) -> list[int]:
+        """Pages rendered so far and still cached (for tests and diagnostics)."""
+        return sorted({index for index, _ in self._cache})
+
+    # --- highlights ----------------------------------------------------------------
+
+    def set_highlights(self, boxes: list[tuple[int, Box]]) -> None:
+        """Draw these (1-based page, box) highlights, replacing the previous ones."""
+        self._highlights = {}
+        for page, box in boxes:
+            self._highlights.setdefault(page - 1, []).append(box)
+        for widget in self.pages:
+            widget.update()
+
+    def highlights_on(self, index: int) -> list[Box]:
+        return self._highlights.get(index, [])
+
+    # --- navigation and zoom -------------------------------------------------------
+
+    def go_to_page(self, number: int, y: float | None = None) -> None:
+        """Scroll so page ``number`` (1-based) is at the top, or point ``y`` of it is near it."""
+        if not self.pages:
+            return
+        page = self.pages[max(1, min(number, len(self.pages))) - 1]
+        offset = 0 if y is None else max(0, round(y * self.zoom) - self.viewport().height() // 3)
+        self.verticalScrollBar().setValue(page.y() + offset - (PAGE_GAP if y is None else 0))
+
+    def current_page(self) -> int:
+        """The 1-based page at the top of the view."""
+        top = self.verticalScrollBar().value() + self.viewport().height() // 4
+        for page in self.pages:
+            if page.y() + page.height() + PAGE_GAP > top:
+                return page.index + 1
+        return len(self.pages)
+
+    def set_zoom(self, zoom: float) -> None:
+        zoom = round(max(MIN_ZOOM, min(MAX_ZOOM, zoom)), 3)
+        if zoom == self.zoom or not self.pages:
+            self.zoom = zoom
+            return
+        page = self.current_page()
+        self.zoom = zoom
+        self._cache.clear()
+        self._layout_pages()
+        self.go_to_page(page)
+        self.zoom_changed.emit(zoom)
+
+    def zoom_in(self) -> None:
+        self.set_zoom(self.zoom * 1.2)
+
+    def zoom_out(self) -> None:
+        self.set_zoom(self.zoom / 1.2)
+
+    def fit_width(self) -> None:
+        if self._sizes:
+            widest = max(width for width, _ in self._sizes)
+            self.set_zoom((self.viewport().width() - 2 * PAGE_GAP - 4) / widest)
+
+    def fit_page(self) -> None:
+        if self._sizes:
+            width, height = self._sizes[self.current_page() - 1]
+            viewport = self.viewport()
+            self.set_zoom(min((viewport.width() - 2 * PAGE_GAP) / width,
+                              (viewport.height() - 2 * PAGE_GAP) / height))  # fmt: skip
+
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 - Qt's name
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            (self.zoom_in if event.angleDelta().y() > 0 else self.zoom_out)()
+            event.accept()
+            return
+        super().wheelEvent(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt's name
+        key = event.key()
+        if key == Qt.Key.Key_Home:
+            self.go_to_page(1)
+        elif key == Qt.Key.Key_End:
+            self.go_to_page(self.page_count)
+        elif key == Qt.Key.Key_PageDown:
+            self.go_to_page(self.current_page() + 1)
+        elif key == Qt.Key.Key_PageUp:
+            self.go_to_page(self.current_page() - 1)
+        else:
+            super().keyPressEvent(event)
+
+    def _scrolled(self) -> None:
+        page = self.current_page()
+        if page != self._last_page:
+            self._last_page = page
+            self.page_changed.emit(page)

@@ -1,0 +1,201 @@
+"""The desktop app, offscreen, driven as a user would with pytest-qt."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QMessageBox
+from pytestqt.qtbot import QtBot
+
+from desktop_qa.core.assistant import Assistant
+from desktop_qa.core.chunking import EncodedBatch
+from desktop_qa.core.config import ReaderSettings
+from desktop_qa.core.model import load_model_info
+from desktop_qa.core.reader import OnnxQAModel
+from desktop_qa.gui.main_window import MainWindow, WorkerState
+from tests.conftest import shared_file
+from tests.pdfs import scanned_pdf
+
+
+class CountingModel:
+    """The real ONNX model, counting its calls and optionally slowed down."""
+
+    def __init__(self, model: OnnxQAModel, delay: float = 0.0) -> None:
+        self.model = model
+        self.delay = delay
+        self.calls = 0
+        self.provider = model.provider
+
+    def logits(self, batch: EncodedBatch) -> tuple[np.ndarray, np.ndarray]:
+        self.calls += 1
+        time.sleep(self.delay)
+        return self.model.logits(batch)
+
+
+def make_window(
+    qtbot: QtBot, tmp_path: Path, model_dir: Path, delay: float = 0.0, batch_size: int = 8
+) -> tuple[MainWindow, CountingModel]:
+    info = load_model_info(model_dir)
+    counting = CountingModel(OnnxQAModel(info, "cpu"), delay)
+    worker = WorkerState(model_dir, ReaderSettings(batch_size=batch_size))
+    worker.assistant = Assistant(info, worker.settings, counting)
+    window = MainWindow(
+        QSettings(str(tmp_path / "gui.ini"), QSettings.Format.IniFormat), worker=worker
+    )
+    qtbot.addWidget(window)
+    window.show()
+    return window, counting
+
+
+@pytest.fixture
+def window(
+    qtbot: QtBot, tmp_path: Path, tiny_model: Path
+) -> Iterator[tuple[MainWindow, CountingModel]]:
+    made = make_window(qtbot, tmp_path, tiny_model)
+    yield made
+    made[0].close()
+
+
+def open_and_wait(qtbot: QtBot, window: MainWindow, path: Path) -> None:
+    window.open_file(path)
+    qtbot.waitUntil(lambda: window.opened is not None, timeout=60_000)
+
+
+def ask(qtbot: QtBot, window: MainWindow, question: str) -> None:
+    window.ask_panel.question.setText(question)
+    with qtbot.waitSignal(window.runner.finished, timeout=60_000):
+        qtbot.keyClick(window.ask_panel.question, Qt.Key.Key_Return)
+
+
+def test_opening_shows_the_first_page_without_rendering_the_rest(
+    qtbot: QtBot, window: tuple[MainWindow, CountingModel]
+) -> None:
+    main, _ = window
+    flash = shared_file("corpus", "flashattn.pdf")
+    main.open_file(flash)
+    assert main.view.page_count == 34
+    qtbot.waitUntil(lambda: 0 in main.view.rendered_pages, timeout=10_000)
+    assert len(main.view.rendered_pages) <= 4
+    assert "page 1 of 34" in main.status_page.text()
+    qtbot.waitUntil(lambda: main.opened is not None, timeout=60_000)
+
+
+def test_ask_fills_the_answers_and_highlights_the_best_on_its_page(
+    qtbot: QtBot, window: tuple[MainWindow, CountingModel]
+) -> None:
+    main, model = window
+    open_and_wait(qtbot, main, shared_file("corpus", "alexnet.pdf"))
+    assert main.ask_panel.question.isEnabled()
+    ask(qtbot, main, "How many parameters does the network have?")
+    assert model.calls > 0
+    answers = main.ask_panel.answers
+    assert answers.count() >= 1 and answers.currentRow() == 0
+    first = main.ask_panel._shown[0]
+    assert "confidence" in answers.item(0).text() and f"page {first.page}" in answers.item(0).text()
+    page, _ = first.boxes[0]
+    assert main.view.highlights_on(page - 1), "the best answer is highlighted on its page"
+    assert abs(main.view.current_page() - page) <= 1
+    assert "stand-in" in main.status_model.text() and "cpu" in main.status_model.text()
+
+
+def test_escape_cancels_a_running_question(qtbot: QtBot, tmp_path: Path, tiny_model: Path) -> None:
+    main, model = make_window(qtbot, tmp_path, tiny_model, delay=0.1, batch_size=1)
+    open_and_wait(qtbot, main, shared_file("corpus", "alexnet.pdf"))
+    main.ask_panel.question.setText("What is dropout?")
+    with qtbot.waitSignal(main.runner.progressed, timeout=30_000):
+        qtbot.keyClick(main.ask_panel.question, Qt.Key.Key_Return)
+    with qtbot.waitSignal(main.runner.cancelled, timeout=30_000):
+        qtbot.keyClick(main.ask_panel.question, Qt.Key.Key_Escape)
+    assert main.ask_panel.status.text() == "Cancelled."
+    assert model.calls < 20 and main.ask_panel.answers.count() == 0
+    main.close()
+
+
+def test_history_reshows_answers_without_running_the_model(
+    qtbot: QtBot, window: tuple[MainWindow, CountingModel]
+) -> None:
+    main, model = window
+    open_and_wait(qtbot, main, shared_file("corpus", "alexnet.pdf"))
+    ask(qtbot, main, "What is ImageNet?")
+    shown = [a.text for a in main.ask_panel._shown]
+    assert main.history_panel.list.count() == 1
+    calls = model.calls
+    main.ask_panel.answers.clear()
+    main.view.set_highlights([])
+    item = main.history_panel.list.item(0)
+    qtbot.mouseClick(
+        main.history_panel.list.viewport(), Qt.MouseButton.LeftButton,
+        pos=main.history_panel.list.visualItemRect(item).center(),
+    )  # fmt: skip
+    assert [a.text for a in main.ask_panel._shown] == shown
+    assert model.calls == calls
+    assert any(main.view.highlights_on(i) for i in range(main.view.page_count))
+    main.history_panel.list.setCurrentRow(0)
+    main.history_panel.delete_button.click()
+    assert main.history_panel.list.count() == 0
+
+
+def test_a_broken_pdf_gets_a_dialog_and_the_app_goes_on(
+    qtbot: QtBot, window: tuple[MainWindow, CountingModel], tmp_path: Path
+) -> None:
+    main, _ = window
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.7\n" + bytes(range(256)) * 8)
+    main.open_file(broken)
+    dialog = main.findChild(QMessageBox, "error-dialog")
+    assert dialog is not None and dialog.isVisible() and "broken.pdf" in dialog.text()
+    dialog.close()
+    scanned = scanned_pdf(tmp_path / "scan.pdf")
+    main.open_file(scanned)
+    qtbot.waitUntil(lambda: "no text layer" in main.ask_panel.status.text(), timeout=30_000)
+    assert not main.ask_panel.question.isEnabled()
+    open_and_wait(qtbot, main, shared_file("corpus", "alexnet.pdf"))
+    assert main.ask_panel.question.isEnabled()
+
+
+def test_settings_round_trip(qtbot: QtBot, tmp_path: Path, tiny_model: Path) -> None:
+    main, _ = make_window(qtbot, tmp_path, tiny_model)
+    main.resize(700, 500)  # within the offscreen screen, which clamps restored geometry
+    size = (main.width(), main.height())
+    alexnet = shared_file("corpus", "alexnet.pdf")
+    open_and_wait(qtbot, main, alexnet)
+    main.close()
+    again, _ = make_window(qtbot, tmp_path, tiny_model)
+    assert (again.width(), again.height()) == size
+    assert again._recent()[0] == str(alexnet.resolve())
+    assert [a.text() for a in again.recent_menu.actions()] == [str(alexnet.resolve())]
+    again.close()
+
+
+def test_zoom_keeps_the_page_and_scales_highlights(
+    qtbot: QtBot, window: tuple[MainWindow, CountingModel]
+) -> None:
+    main, _ = window
+    open_and_wait(qtbot, main, shared_file("corpus", "alexnet.pdf"))
+    main.view.go_to_page(5)
+    width = main.view.pages[4].width()
+    main.view.zoom_in()
+    assert main.view.pages[4].width() > width
+    assert main.view.current_page() == 5
+
+
+def test_pyside_does_not_die_after_many_calls_returning_nothing() -> None:
+    """PySide6 6.12.0 leaked a None reference per call and aborted after a few thousand."""
+    code = (
+        "from PySide6.QtWidgets import QApplication, QWidget\n"
+        "app = QApplication([])\nw = QWidget()\n"
+        "for i in range(50_000):\n    w.setObjectName('x')\n"
+        "print('survived')\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert "survived" in completed.stdout
