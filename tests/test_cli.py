@@ -248,3 +248,15 @@ def test_a_damaged_history_file_is_moved_aside_with_a_message(tiny_model: Path) 
     completed = run("history")
     assert "damaged" in completed.stderr and "history.damaged-" in completed.stderr
     assert list(data.glob("history.damaged-*.sqlite3"))
+
+
+def test_no_command_opens_the_app_or_says_there_is_no_screen() -> None:
+    env = {
+        k: v for k, v in os.environ.items()
+        if k not in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY")
+    }  # fmt: skip
+    completed = subprocess.run(
+        [sys.executable, "-m", "desktop_qa"], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert completed.returncode == errors.DesktopQAError.exit_code
+    assert "no screen" in completed.stderr and "Traceback" not in completed.stderr
