@@ -5,13 +5,29 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QColor, QIcon, QPalette
 from PySide6.QtWidgets import QApplication
 
 from desktop_qa.core.config import data_dir
 from desktop_qa.gui.main_window import MainWindow
 
 SETTINGS_NAME = "gui.ini"
+ICON = Path(__file__).resolve().parents[2] / "resources" / "desktop-qa.svg"
+DARK = {
+    QPalette.ColorRole.Window: "#2b2d30",
+    QPalette.ColorRole.WindowText: "#e6e6e6",
+    QPalette.ColorRole.Base: "#1f2023",
+    QPalette.ColorRole.AlternateBase: "#2a2c2f",
+    QPalette.ColorRole.Text: "#e6e6e6",
+    QPalette.ColorRole.Button: "#35373b",
+    QPalette.ColorRole.ButtonText: "#e6e6e6",
+    QPalette.ColorRole.Highlight: "#2f6fbd",
+    QPalette.ColorRole.HighlightedText: "#ffffff",
+    QPalette.ColorRole.ToolTipBase: "#35373b",
+    QPalette.ColorRole.ToolTipText: "#e6e6e6",
+    QPalette.ColorRole.PlaceholderText: "#8a8d91",
+}
 
 
 def settings() -> QSettings:
@@ -19,10 +35,28 @@ def settings() -> QSettings:
     return QSettings(str(data_dir() / SETTINGS_NAME), QSettings.Format.IniFormat)
 
 
+def apply_theme(app: QApplication, dark: bool | None = None) -> bool:
+    """Light or dark, following the system unless told; returns whether it is dark."""
+    if dark is None:
+        dark = app.styleHints().colorScheme() == Qt.ColorScheme.Dark
+    app.setStyle("Fusion")
+    palette = app.style().standardPalette()
+    if dark:
+        for role, color in DARK.items():
+            palette.setColor(role, QColor(color))
+    app.setPalette(palette)
+    return dark
+
+
 def run(file: Path | None = None, model: Path | None = None) -> int:
     """Show the main window (opening ``file`` if given) and run until it closes."""
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     app.setApplicationName("desktop-qa")
+    apply_theme(app)
+    app.styleHints().colorSchemeChanged.connect(lambda _: apply_theme(app))
+    if ICON.is_file():
+        app.setWindowIcon(QIcon(str(ICON)))
     window = MainWindow(settings(), model)
     window.show()
     if file is not None:

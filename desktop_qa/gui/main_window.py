@@ -9,6 +9,7 @@ background.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QInputDialog,
     QLabel,
+    QLineEdit,
     QMainWindow,
     QMessageBox,
     QSpinBox,
@@ -40,6 +42,19 @@ from desktop_qa.gui.tasks import TaskRunner
 
 SNIPPET_CHARS = 50
 RECENT_FILES = 10
+MAX_FIND_HITS = 2000
+SHORTCUTS = (
+    ("Ctrl+O", "open a PDF"),
+    ("Enter (in the question box)", "ask"),
+    ("Esc (in the question box)", "cancel the running question"),
+    ("Ctrl+F / F3", "find in the document / next match"),
+    ("Ctrl+C", "copy the selected text (drag on a page to select)"),
+    ("Ctrl++ / Ctrl+- / Ctrl+wheel", "zoom in / out"),
+    ("Ctrl+1 / Ctrl+2", "fit width / fit page"),
+    ("Ctrl+G", "go to a page"),
+    ("PgUp / PgDn / Home / End", "previous / next / first / last page"),
+    ("F1", "this list"),
+)
 
 
 class WorkerState:
@@ -104,6 +119,12 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 1)
         self.setCentralWidget(self.splitter)
+        self.find_box = QLineEdit()
+        self.find_box.setPlaceholderText("Find in document (Ctrl+F)")
+        self.find_box.setClearButtonEnabled(True)
+        self.find_box.setMaximumWidth(260)
+        self._hits: list[list[tuple[int, tuple[float, float, float, float]]]] = []
+        self._hit = -1
         self.page_box = QSpinBox()
         self.page_box.setMinimum(1)
         self.page_box.setKeyboardTracking(False)
@@ -122,6 +143,8 @@ class MainWindow(QMainWindow):
         self.history_panel.filter_changed.connect(self.refresh_history)
         self.view.page_changed.connect(self._page_changed)
         self.page_box.valueChanged.connect(self.view.go_to_page)
+        self.find_box.textChanged.connect(self.find_text)
+        self.find_box.returnPressed.connect(self.find_next)
         self.runner.finished.connect(self._finished)
         self.runner.failed.connect(self._failed)
         self.runner.cancelled.connect(self._cancelled)
@@ -153,6 +176,13 @@ class MainWindow(QMainWindow):
         files.addSeparator()
         files.addAction(action("&Quit", self.close, QKeySequence.StandardKey.Quit))
 
+        edit = self.menuBar().addMenu("&Edit")
+        edit.addAction(
+            action("&Copy selected text", self.view.copy_selection, QKeySequence.StandardKey.Copy)
+        )
+        edit.addAction(action("&Find…", self.focus_find, QKeySequence.StandardKey.Find))
+        edit.addAction(action("Find &Next", self.find_next, QKeySequence.StandardKey.FindNext))
+
         view = self.menuBar().addMenu("&View")
         zoom_in = action("Zoom &In", self.view.zoom_in, QKeySequence.StandardKey.ZoomIn)
         zoom_out = action("Zoom &Out", self.view.zoom_out, QKeySequence.StandardKey.ZoomOut)
@@ -163,6 +193,7 @@ class MainWindow(QMainWindow):
             view.addAction(made)
 
         help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction(action("&Keyboard shortcuts", self.show_shortcuts, "F1"))
         help_menu.addAction(action("&About desktop-qa", self.about))
 
         toolbar = self.addToolBar("Main")
@@ -171,6 +202,8 @@ class MainWindow(QMainWindow):
             toolbar.addAction(made)
         toolbar.addWidget(QLabel(" Page "))
         toolbar.addWidget(self.page_box)
+        toolbar.addSeparator()
+        toolbar.addWidget(self.find_box)
         self._fill_recent()
 
     def _fill_recent(self) -> None:
@@ -201,6 +234,7 @@ class MainWindow(QMainWindow):
             return
         self.path = path
         self.opened = None
+        self._hits, self._hit = [], -1
         self.setWindowTitle(f"{path.name} - desktop-qa")
         self.status_document.setText(path.name)
         self.page_box.setMaximum(max(1, self.view.page_count))
@@ -292,6 +326,43 @@ class MainWindow(QMainWindow):
 
     def _document_sha256(self) -> str | None:
         return self.opened.document.sha256 if self.opened else None
+
+    # --- find --------------------------------------------------------------------
+
+    def focus_find(self) -> None:
+        self.find_box.setFocus()
+        self.find_box.selectAll()
+
+    def find_text(self, text: str) -> None:
+        """Mark every place the document text holds ``text`` (any case)."""
+        self._hits, self._hit = [], -1
+        document = self.opened.document if self.opened else None
+        if document is not None and text.strip():
+            for match in re.finditer(re.escape(text), document.text, re.IGNORECASE):
+                fragments = document.fragments(match.start(), match.end())
+                self._hits.append([(f.page, f.box) for f in fragments])
+                if len(self._hits) == MAX_FIND_HITS:
+                    break
+        if self._hits:
+            here = self.view.current_page()
+            first = [i for i, hit in enumerate(self._hits) if hit and hit[0][0] >= here]
+            self._show_hit(first[0] if first else 0)
+        else:
+            self.view.set_search_hits([], -1)
+            if text.strip():
+                self.statusBar().showMessage(f"{text!r} is not in this document", 5000)
+
+    def find_next(self) -> None:
+        if self._hits:
+            self._show_hit((self._hit + 1) % len(self._hits))
+
+    def _show_hit(self, index: int) -> None:
+        self._hit = index
+        self.view.set_search_hits(self._hits, index)
+        if self._hits[index]:
+            page, box = self._hits[index][0]
+            self.view.go_to_page(page, box[1])
+        self.statusBar().showMessage(f"match {index + 1} of {len(self._hits)}", 5000)
 
     # --- history -----------------------------------------------------------------
 
@@ -398,6 +469,12 @@ class MainWindow(QMainWindow):
         if ok:
             self.view.go_to_page(page)
 
+    def show_shortcuts(self) -> None:
+        rows = "".join(
+            f"<tr><td><b>{keys}</b></td><td>{what}</td></tr>" for keys, what in SHORTCUTS
+        )
+        QMessageBox.information(self, "Keyboard shortcuts", f"<table cellpadding=3>{rows}</table>")
+
     def about(self) -> None:
         import onnxruntime
         import pymupdf
@@ -407,10 +484,23 @@ class MainWindow(QMainWindow):
             self,
             "About desktop-qa",
             f"<b>desktop-qa {__version__}</b><p>Ask questions about PDFs, answered by a "
-            f"local extractive QA model.</p><p>Model: {self.status_model.text()}</p>"
+            f"local extractive QA model.</p><p>Model: {self._model_facts()}</p>"
             f"<p>PySide6 {PySide6.__version__} (LGPL-3.0), PyMuPDF {pymupdf.VersionBind} "
             f"(AGPL-3.0), ONNX Runtime {onnxruntime.__version__} (MIT).</p>",
         )
+
+    def _model_facts(self) -> str:
+        assistant = self.worker.assistant
+        if assistant is None:
+            return self.status_model.text()
+        manifest = assistant.model.manifest
+        facts = [f"{assistant.model.name} {assistant.model.version}, on {assistant.provider}"]
+        if manifest.get("description"):
+            facts.append(str(manifest["description"]))
+        scores = manifest.get("evaluation", {}).get("int8")
+        if scores:
+            facts.append(f"held-out SQuAD EM {scores['exact']} / F1 {scores['f1']}")
+        return "<br>".join(facts)
 
     def _error_dialog(self, title: str, message: str) -> None:
         box = QMessageBox(QMessageBox.Icon.Warning, title, message, parent=self)

@@ -12,8 +12,19 @@ from collections import OrderedDict
 from pathlib import Path
 
 import pymupdf
-from PySide6.QtCore import QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QKeyEvent, QPainter, QPaintEvent, QPixmap, QWheelEvent
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QGuiApplication,
+    QImage,
+    QKeyEvent,
+    QKeySequence,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPixmap,
+    QWheelEvent,
+)
 from PySide6.QtWidgets import QScrollArea, QVBoxLayout, QWidget
 
 Box = tuple[float, float, float, float]
@@ -22,6 +33,9 @@ CACHE_PAGES = 24
 MIN_ZOOM, MAX_ZOOM = 0.25, 5.0
 HIGHLIGHT = QColor(255, 200, 0, 110)
 HIGHLIGHT_EDGE = QColor(230, 140, 0, 200)
+SEARCH_HIT = QColor(60, 140, 255, 60)
+CURRENT_HIT = QColor(60, 140, 255, 140)
+SELECTION = QColor(40, 110, 220, 50)
 
 
 class PageWidget(QWidget):
@@ -31,19 +45,46 @@ class PageWidget(QWidget):
         super().__init__()
         self.view = view
         self.index = index
+        self._anchor: QPointF | None = None
         self.setFixedSize(size)
+        self.setCursor(Qt.CursorShape.IBeamCursor)
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt's name
         painter = QPainter(self)
         painter.fillRect(self.rect(), Qt.GlobalColor.white)
         painter.drawPixmap(self.rect(), self.view.pixmap(self.index))
         zoom = self.view.zoom
-        for x0, y0, x1, y1 in self.view.highlights_on(self.index):
-            rect = QRectF(x0 * zoom, y0 * zoom, (x1 - x0) * zoom, (y1 - y0) * zoom)
-            painter.fillRect(rect, HIGHLIGHT)
+
+        def scaled(box: Box) -> QRectF:
+            x0, y0, x1, y1 = box
+            return QRectF(x0 * zoom, y0 * zoom, (x1 - x0) * zoom, (y1 - y0) * zoom)
+
+        for box, current in self.view.search_hits_on(self.index):
+            painter.fillRect(scaled(box), CURRENT_HIT if current else SEARCH_HIT)
+        for box in self.view.highlights_on(self.index):
+            painter.fillRect(scaled(box), HIGHLIGHT)
             painter.setPen(HIGHLIGHT_EDGE)
-            painter.drawRect(rect)
+            painter.drawRect(scaled(box))
+        selection = self.view.selection
+        if selection is not None and selection[0] == self.index:
+            painter.fillRect(scaled(selection[1]), SELECTION)
         painter.end()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt's name
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._anchor = event.position()
+            self.view.select(self.index, None)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt's name
+        if self._anchor is not None:
+            zoom = self.view.zoom
+            a, b = self._anchor, event.position()
+            box = (min(a.x(), b.x()) / zoom, min(a.y(), b.y()) / zoom,
+                   max(a.x(), b.x()) / zoom, max(a.y(), b.y()) / zoom)  # fmt: skip
+            self.view.select(self.index, box)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt's name
+        self._anchor = None
 
 
 class PdfView(QScrollArea):
@@ -63,6 +104,8 @@ class PdfView(QScrollArea):
         self._sizes: list[tuple[float, float]] = []
         self._cache: OrderedDict[tuple[int, float], QPixmap] = OrderedDict()
         self._highlights: dict[int, list[Box]] = {}
+        self._hits: dict[int, list[tuple[Box, bool]]] = {}
+        self.selection: tuple[int, Box] | None = None
         self._last_page = 0
         self.verticalScrollBar().valueChanged.connect(self._scrolled)
 
@@ -94,6 +137,8 @@ class PdfView(QScrollArea):
         self._sizes = []
         self._cache.clear()
         self._highlights = {}
+        self._hits = {}
+        self.selection = None
         self._layout_pages()
 
     @property
@@ -156,6 +201,41 @@ class PdfView(QScrollArea):
     def highlights_on(self, index: int) -> list[Box]:
         return self._highlights.get(index, [])
 
+    def set_search_hits(self, hits: list[list[tuple[int, Box]]], current: int) -> None:
+        """Mark search hits (each a list of (1-based page, box)); ``current`` stands out."""
+        self._hits = {}
+        for number, hit in enumerate(hits):
+            for page, box in hit:
+                self._hits.setdefault(page - 1, []).append((box, number == current))
+        for widget in self.pages:
+            widget.update()
+
+    def search_hits_on(self, index: int) -> list[tuple[Box, bool]]:
+        return self._hits.get(index, [])
+
+    # --- selection -----------------------------------------------------------------
+
+    def select(self, index: int, box: Box | None) -> None:
+        """Select a rectangle (PDF points) of a page, or clear the selection."""
+        previous = self.selection
+        self.selection = None if box is None else (index, box)
+        for changed in {index, previous[0] if previous else index}:
+            if 0 <= changed < len(self.pages):
+                self.pages[changed].update()
+
+    def selected_text(self) -> str:
+        """The text inside the selection, as pymupdf reads it."""
+        if self.selection is None or self.pdf is None:
+            return ""
+        index, box = self.selection
+        text: str = self.pdf[index].get_textbox(pymupdf.Rect(box))
+        return text.strip()
+
+    def copy_selection(self) -> None:
+        text = self.selected_text()
+        if text:
+            QGuiApplication.clipboard().setText(text)
+
     # --- navigation and zoom -------------------------------------------------------
 
     def go_to_page(self, number: int, y: float | None = None) -> None:
@@ -213,7 +293,9 @@ class PdfView(QScrollArea):
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt's name
         key = event.key()
-        if key == Qt.Key.Key_Home:
+        if event.matches(QKeySequence.StandardKey.Copy):
+            self.copy_selection()
+        elif key == Qt.Key.Key_Home:
             self.go_to_page(1)
         elif key == Qt.Key.Key_End:
             self.go_to_page(self.page_count)

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QPoint, QSettings, Qt
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
@@ -199,3 +200,46 @@ def test_pyside_does_not_die_after_many_calls_returning_nothing() -> None:
     )
     assert completed.returncode == 0, completed.stderr
     assert "survived" in completed.stdout
+
+
+def test_find_marks_every_match_and_steps_through_them(
+    qtbot: QtBot, window: tuple[MainWindow, CountingModel]
+) -> None:
+    main, _ = window
+    open_and_wait(qtbot, main, shared_file("corpus", "alexnet.pdf"))
+    qtbot.keyClicks(main.find_box, "dropout")
+    assert document_count(main, "dropout") == len(main._hits) > 3
+    first_page = main._hits[main._hit][0][0]
+    assert any(current for _, current in main.view.search_hits_on(first_page - 1))
+    qtbot.keyClick(main.find_box, Qt.Key.Key_Return)
+    assert main._hit == 1 or len(main._hits) == 1
+    main.find_box.clear()
+    assert not any(main.view.search_hits_on(i) for i in range(main.view.page_count))
+
+
+def document_count(main: MainWindow, word: str) -> int:
+    assert main.opened is not None
+    return main.opened.document.text.lower().count(word)
+
+
+def test_dragging_on_a_page_selects_text_to_copy(
+    qtbot: QtBot, window: tuple[MainWindow, CountingModel]
+) -> None:
+    main, _ = window
+    open_and_wait(qtbot, main, shared_file("corpus", "alexnet.pdf"))
+    document = main.opened.document if main.opened else None
+    assert document is not None
+    start = document.text.index("ImageNet Classification")
+    x0, y0, x1, y1 = document.fragments(start, start + len("ImageNet Classification"))[0].box
+    page = main.view.pages[0]
+    zoom = main.view.zoom
+    qtbot.mousePress(
+        page, Qt.MouseButton.LeftButton, pos=QPoint(int(x0 * zoom) - 2, int(y0 * zoom) - 1)
+    )
+    qtbot.mouseMove(page, QPoint(int(x1 * zoom) + 2, int(y1 * zoom) + 1))
+    qtbot.mouseRelease(
+        page, Qt.MouseButton.LeftButton, pos=QPoint(int(x1 * zoom) + 2, int(y1 * zoom) + 1)
+    )
+    assert main.view.selected_text() == "ImageNet Classification"
+    main.view.copy_selection()
+    assert QGuiApplication.clipboard().text() == "ImageNet Classification"

@@ -1,22 +1,37 @@
-"""A picture of the window with a highlighted answer, for a person to look at.
+"""Pictures of the window with a highlighted answer, light and dark, for a person to look at.
 
-Saved in ``DESKTOP_QA_SCREENSHOTS`` when set (CI keeps it as an artifact),
+Saved in ``DESKTOP_QA_SCREENSHOTS`` when set (CI keeps them as artifacts),
 else in the test's temporary folder.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from desktop_qa.gui.app import apply_theme
 from tests.conftest import shared_file
 from tests.gui.test_main_window import make_window, open_and_wait
 
 
-def test_screenshot_of_a_highlighted_answer(qtbot: QtBot, tmp_path: Path, tiny_model: Path) -> None:
+@pytest.fixture
+def theme(qapp: QApplication, request: pytest.FixtureRequest) -> Iterator[str]:
+    name: str = request.param
+    apply_theme(qapp, dark=name == "dark")
+    yield name
+    apply_theme(qapp, dark=False)
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"], indirect=True)
+def test_screenshot_of_a_highlighted_answer(
+    qtbot: QtBot, tmp_path: Path, tiny_model: Path, theme: str
+) -> None:
     main, _ = make_window(qtbot, tmp_path, tiny_model)
     main.resize(1280, 800)
     open_and_wait(qtbot, main, shared_file("corpus", "alexnet.pdf"))
@@ -27,7 +42,9 @@ def test_screenshot_of_a_highlighted_answer(qtbot: QtBot, tmp_path: Path, tiny_m
     qtbot.wait(200)
     folder = Path(os.environ.get("DESKTOP_QA_SCREENSHOTS", tmp_path))
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / "main-window-light.png"
-    assert main.grab().save(str(target))
-    assert target.stat().st_size > 20_000
+    target = folder / f"main-window-{theme}.png"
+    image = main.grab().toImage()
+    assert image.save(str(target)) and target.stat().st_size > 20_000
+    window_color = image.pixelColor(image.width() - 5, image.height() // 2).lightness()
+    assert (window_color < 100) == (theme == "dark")
     main.close()
