@@ -97,6 +97,10 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     ),
 }
 SCHEMA_VERSION = max(MIGRATIONS)
+QUESTION_SELECT = (
+    "SELECT questions.*, documents.sha256, documents.path, documents.title, documents.pages"
+    " FROM questions JOIN documents ON documents.id = questions.document_id"
+)
 
 
 @dataclass(frozen=True)
@@ -323,11 +327,7 @@ class HistoryStore:
             )
             params += [query, query]
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        sql = (
-            "SELECT questions.*, documents.sha256, documents.path, documents.title, documents.pages"
-            " FROM questions JOIN documents ON documents.id = questions.document_id "
-            f"{where} ORDER BY questions.asked_at DESC, questions.id DESC"
-        )
+        sql = f"{QUESTION_SELECT} {where} ORDER BY questions.asked_at DESC, questions.id DESC"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         try:
@@ -335,6 +335,11 @@ class HistoryStore:
         except sqlite3.OperationalError as exc:
             raise HistoryError(f"cannot search the history: {exc}") from exc
         return [self._question(row) for row in rows]
+
+    def question(self, question_id: int) -> StoredQuestion | None:
+        """One past question by its id."""
+        rows = list(self.db.query(f"{QUESTION_SELECT} WHERE questions.id = ?", [question_id]))
+        return self._question(rows[0]) if rows else None
 
     def _question(self, row: dict[str, Any]) -> StoredQuestion:
         rows = self.db.query(

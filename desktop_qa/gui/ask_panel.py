@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QAction, QKeyEvent
 from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
@@ -29,6 +29,7 @@ class ShownAnswer:
     page: int
     boxes: tuple[tuple[int, Box], ...]
     snippet: str
+    verdict: bool | None = None
 
 
 def confidences(scores: list[float]) -> list[float]:
@@ -59,6 +60,7 @@ class AskPanel(QWidget):
     asked = Signal(str)
     cancel_requested = Signal()
     answer_selected = Signal(object)  # ShownAnswer
+    mark_requested = Signal(int, object)  # rank (1-based), True / False / None
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -80,6 +82,11 @@ class AskPanel(QWidget):
         self.question.returnPressed.connect(self._ask)
         self.question.cancel_requested.connect(self.cancel_requested)
         self.answers.currentItemChanged.connect(self._selected)
+        self.answers.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        for label, verdict in (("Mark correct", True), ("Mark wrong", False), ("Clear mark", None)):
+            mark = QAction(label, self.answers)
+            mark.triggered.connect(lambda _=False, v=verdict: self._mark(v))
+            self.answers.addAction(mark)
         self._shown: list[ShownAnswer] = []
 
     def _ask(self) -> None:
@@ -123,7 +130,22 @@ class AskPanel(QWidget):
             item = QListWidgetItem(f"{answer.text}\n{facts}\n…{answer.snippet}…")
             item.setToolTip(f"score {answer.score:.2f} (sum of start and end logits)")
             self.answers.addItem(item)
+            self.show_mark(self.answers.count(), answer.verdict)
         self.answers.setCurrentRow(0)
+
+    def _mark(self, verdict: bool | None) -> None:
+        row = self.answers.currentRow()
+        if row >= 0:
+            self.mark_requested.emit(row + 1, verdict)
+
+    def show_mark(self, rank: int, verdict: bool | None) -> None:
+        item = self.answers.item(rank - 1)
+        if item is not None:
+            text = item.text().removesuffix("\n✓ marked correct").removesuffix("\n✗ marked wrong")
+            suffix = (
+                "" if verdict is None else ("\n✓ marked correct" if verdict else "\n✗ marked wrong")
+            )
+            item.setText(text + suffix)
 
     def _selected(self, current: QListWidgetItem | None) -> None:
         if current is not None:

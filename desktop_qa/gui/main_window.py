@@ -31,11 +31,18 @@ from PySide6.QtWidgets import (
 from desktop_qa import __version__
 from desktop_qa.core.assistant import Assistant, OpenDocument
 from desktop_qa.core.config import ReaderSettings
-from desktop_qa.core.errors import DesktopQAError
+from desktop_qa.core.errors import DesktopQAError, ModelError
 from desktop_qa.core.history import HistoryStore, StoredQuestion
 from desktop_qa.core.model import resolve_model
 from desktop_qa.core.reader import ReadResult
 from desktop_qa.gui.ask_panel import AskPanel, ShownAnswer
+from desktop_qa.gui.dialogs import (
+    FirstRunDialog,
+    SettingsDialog,
+    load_reader_settings,
+    save_reader_settings,
+    saved_model,
+)
 from desktop_qa.gui.history_panel import HistoryPanel
 from desktop_qa.gui.pdf_view import PdfView
 from desktop_qa.gui.tasks import TaskRunner
@@ -99,7 +106,11 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("desktop-qa")
         self.setAcceptDrops(True)
         self.runner = TaskRunner(self)
-        self.worker = worker or WorkerState(model_path, ReaderSettings())
+        self.worker = worker or WorkerState(
+            model_path or saved_model(settings), load_reader_settings(settings)
+        )
+        self.first_run: FirstRunDialog | None = None
+        self._question_id: int | None = None
         self.opened: OpenDocument | None = None
         self.path: Path | None = None
         self.model_label = "loading model…"
@@ -138,6 +149,7 @@ class MainWindow(QMainWindow):
         self.ask_panel.asked.connect(self.ask)
         self.ask_panel.cancel_requested.connect(self.cancel)
         self.ask_panel.answer_selected.connect(self.highlight)
+        self.ask_panel.mark_requested.connect(self.mark_answer)
         self.history_panel.question_chosen.connect(self.show_stored)
         self.history_panel.delete_requested.connect(self.delete_question)
         self.history_panel.filter_changed.connect(self.refresh_history)
@@ -182,6 +194,10 @@ class MainWindow(QMainWindow):
         )
         edit.addAction(action("&Find…", self.focus_find, QKeySequence.StandardKey.Find))
         edit.addAction(action("Find &Next", self.find_next, QKeySequence.StandardKey.FindNext))
+        edit.addSeparator()
+        edit.addAction(
+            action("&Settings…", self.open_settings, QKeySequence.StandardKey.Preferences)
+        )
 
         view = self.menuBar().addMenu("&View")
         zoom_in = action("Zoom &In", self.view.zoom_in, QKeySequence.StandardKey.ZoomIn)
@@ -319,9 +335,11 @@ class MainWindow(QMainWindow):
                 a.page,
                 tuple((int(b[0]), (b[1], b[2], b[3], b[4])) for b in a.boxes),
                 _snippet(text, a.char_start, a.char_end) if text else a.text,
+                a.verdict,
             )
             for a in question.answers
         ]
+        self._question_id = question.id
         self.ask_panel.show_answers(shown, question.no_answer, f"from history, {question.asked_at}")
 
     def _document_sha256(self) -> str | None:
@@ -422,8 +440,11 @@ class MainWindow(QMainWindow):
             self.ask_panel.question.setFocus()
             self.refresh_history()
         elif kind == "ask" and isinstance(result, Asked):
+            self._question_id = result.question_id
             self._show_result(result.result)
             self.refresh_history()
+        elif kind in ("install", "import", "reload"):
+            self._model_changed(result)
 
     def _model_ready(self) -> None:
         assistant = self.worker.assistant
@@ -439,6 +460,13 @@ class MainWindow(QMainWindow):
         if kind == "model":
             self.status_model.setText("no model")
             self.ask_panel.set_ready(False, message)
+            if isinstance(error, ModelError):
+                self.show_first_run(message)
+        elif kind in ("install", "import", "reload"):
+            if self.first_run is not None:
+                self.first_run.failed(message)
+            else:
+                self._error_dialog("The model cannot be used", message)
         elif kind == "open":
             self.ask_panel.set_ready(False, message)
             self._error_dialog("This document cannot be read for questions", message)
@@ -451,8 +479,107 @@ class MainWindow(QMainWindow):
             self.ask_panel.show_message("Cancelled.")
 
     def _progressed(self, job_id: int, done: int, total: int) -> None:
-        if self.runner.is_current(job_id):
+        if not self.runner.is_current(job_id):
+            return
+        if self._job_kind.get(job_id) == "install" and self.first_run is not None:
+            self.first_run.show_progress(done, total)
+        else:
             self.ask_panel.show_progress(done, total)
+
+    # --- settings and models -------------------------------------------------------
+
+    def open_settings(self) -> SettingsDialog:
+        from desktop_qa.core.model import available_models
+
+        names = [info.path.name for where, info in available_models() if where == "installed"]
+        dialog = SettingsDialog(self.worker.settings, self.worker.model_path, names, self)
+        dialog.accepted.connect(
+            lambda: self.apply_settings(dialog.reader_settings(), dialog.chosen_model())
+        )
+        dialog.open()
+        return dialog
+
+    def apply_settings(self, reader: ReaderSettings, model: Path | None) -> None:
+        """Save settings, then reload the model and the open document with them."""
+        save_reader_settings(self.settings, reader)
+        self.settings.setValue("model", str(model) if model else "")
+        self.use_model(model, reader, "reload")
+
+    def use_model(
+        self, model: Path | None, reader: ReaderSettings, kind: str, prepare: Any = None
+    ) -> None:
+        """A job that (optionally prepares then) loads ``model`` and re-opens the document."""
+        worker, path = self.worker, self.path
+        self.ask_panel.set_ready(False, "Loading the model…")
+
+        def job(cancelled: Any, progress: Any) -> OpenDocument | None:
+            chosen = prepare(progress) if prepare is not None else model
+            worker.model_path, worker.settings, worker.assistant = chosen, reader, None
+            assistant = worker.ensure_assistant()
+            return assistant.open(path) if path is not None else None
+
+        self._submit(kind, job)
+
+    def _model_changed(self, result: object) -> None:
+        self._model_ready()
+        if self.first_run is not None:
+            self.first_run.accept()
+            self.first_run = None
+        if isinstance(result, OpenDocument):
+            self.opened = result
+            self.ask_panel.set_ready(True, f"{result.document.page_count} pages ready. Ask away.")
+        else:
+            self.ask_panel.set_ready(False, "Open a PDF to ask questions about it.")
+
+    def show_first_run(self, reason: str) -> FirstRunDialog:
+        from desktop_qa.core.download import known_models
+
+        curated = [name for name, model in known_models().items() if model.repo]
+        dialog = FirstRunDialog(reason, curated, self)
+        dialog.install_requested.connect(self.install_model)
+        dialog.import_requested.connect(self.import_model)
+        self.first_run = dialog
+        dialog.open()
+        return dialog
+
+    def install_model(self, name: str) -> None:
+        from desktop_qa.core.download import install_model, known_models
+
+        if self.first_run is not None:
+            self.first_run.working(f"Downloading and importing {name}…")
+
+        def prepare(progress: Any) -> Path:
+            install_model(
+                known_models()[name], progress=lambda _, done, total: progress(done, total or 0)
+            )
+            return Path(name)
+
+        self.settings.setValue("model", name)
+        self.use_model(None, self.worker.settings, "install", prepare)
+
+    def import_model(self, folder: Path) -> None:
+        from desktop_qa.core.convert import import_model
+
+        if self.first_run is not None:
+            self.first_run.working(f"Importing {folder.name} (export, quantize, verify)…")
+
+        def prepare(progress: Any) -> Path:
+            return Path(import_model(folder).name)
+
+        self.settings.setValue("model", folder.name)
+        self.use_model(None, self.worker.settings, "import", prepare)
+
+    def mark_answer(self, rank: int, verdict: bool | None) -> None:
+        """Mark the shown answer of this rank correct or wrong in the history."""
+        if self._question_id is None:
+            return
+        with HistoryStore() as store:
+            stored = store.question(self._question_id)
+            if stored is None or rank > len(stored.answers):
+                return
+            store.mark(stored.answers[rank - 1].id, verdict)
+        self.ask_panel.show_mark(rank, verdict)
+        self.refresh_history()
 
     # --- misc --------------------------------------------------------------------
 

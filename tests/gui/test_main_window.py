@@ -18,9 +18,12 @@ from pytestqt.qtbot import QtBot
 from desktop_qa.core.assistant import Assistant
 from desktop_qa.core.chunking import EncodedBatch
 from desktop_qa.core.config import ReaderSettings
+from desktop_qa.core.history import HistoryStore
 from desktop_qa.core.model import load_model_info
 from desktop_qa.core.reader import OnnxQAModel
+from desktop_qa.gui.dialogs import load_reader_settings
 from desktop_qa.gui.main_window import MainWindow, WorkerState
+from tests.checkpoints import checkpoint
 from tests.conftest import shared_file
 from tests.pdfs import scanned_pdf
 
@@ -243,3 +246,55 @@ def test_dragging_on_a_page_selects_text_to_copy(
     assert main.view.selected_text() == "ImageNet Classification"
     main.view.copy_selection()
     assert QGuiApplication.clipboard().text() == "ImageNet Classification"
+
+
+def test_settings_dialog_applies_and_keeps_its_values(
+    qtbot: QtBot, window: tuple[MainWindow, CountingModel], tmp_path: Path
+) -> None:
+    main, _ = window
+    open_and_wait(qtbot, main, shared_file("corpus", "alexnet.pdf"))
+    dialog = main.open_settings()
+    dialog.spins["top_k"].setValue(3)
+    dialog.spins["stride"].setValue(64)
+    dialog.provider.setCurrentText("cpu")
+    with qtbot.waitSignal(main.runner.finished, timeout=60_000):
+        dialog.accept()
+    assert main.worker.settings.top_k == 3 and main.worker.settings.stride == 64
+    assert main.opened is not None and main.ask_panel.question.isEnabled()
+    ask(qtbot, main, "What is ImageNet?")
+    assert main.ask_panel.answers.count() <= 3
+    saved = load_reader_settings(QSettings(str(tmp_path / "gui.ini"), QSettings.Format.IniFormat))
+    assert (saved.top_k, saved.stride, saved.provider) == (3, 64, "cpu")
+
+
+def test_marking_an_answer_is_kept_in_the_history(
+    qtbot: QtBot, window: tuple[MainWindow, CountingModel]
+) -> None:
+    main, _ = window
+    open_and_wait(qtbot, main, shared_file("corpus", "alexnet.pdf"))
+    ask(qtbot, main, "What is ImageNet?")
+    main.ask_panel.mark_requested.emit(1, False)
+    assert main.ask_panel.answers.item(0).text().endswith("marked wrong")
+    with HistoryStore() as store:
+        assert store.questions()[0].answers[0].verdict is False
+
+
+def test_without_a_model_the_first_run_dialog_imports_one(
+    qtbot: QtBot, tmp_path: Path, tiny_model: Path
+) -> None:
+    settings = QSettings(str(tmp_path / "gui.ini"), QSettings.Format.IniFormat)
+    main = MainWindow(settings, model_path=tmp_path / "no-model-here")
+    qtbot.addWidget(main)
+    main.show()
+    qtbot.waitUntil(lambda: main.first_run is not None, timeout=30_000)
+    dialog = main.first_run
+    assert dialog is not None and dialog.isVisible() and "does not exist" in dialog.message.text()
+    assert "distilbert-base-cased-distilled-squad" in [
+        dialog.curated.itemText(i) for i in range(dialog.curated.count())
+    ]
+    source = checkpoint(tmp_path / "my-qa", tiny_model / "tokenizer.json")
+    dialog.import_requested.emit(source)
+    qtbot.waitUntil(lambda: main.first_run is None, timeout=120_000)
+    assert main.worker.assistant is not None and main.worker.assistant.model.name == "my-qa"
+    assert settings.value("model") == "my-qa"
+    main.close()
