@@ -44,7 +44,7 @@ from desktop_qa.gui.dialogs import (
     saved_model,
 )
 from desktop_qa.gui.history_panel import HistoryPanel
-from desktop_qa.gui.pdf_view import PdfView
+from desktop_qa.gui.pdf_view import PasswordNeededError, PdfView
 from desktop_qa.gui.tasks import TaskRunner
 
 SNIPPET_CHARS = 50
@@ -241,10 +241,13 @@ class MainWindow(QMainWindow):
         if path:
             self.open_file(Path(path))
 
-    def open_file(self, path: Path) -> None:
+    def open_file(self, path: Path, password: str | None = None) -> None:
         """Show the pages at once; extract the text for asking in the background."""
         try:
-            self.view.load(path)
+            self.view.load(path, password)
+        except PasswordNeededError:
+            self.ask_password(path, retry=password is not None)
+            return
         except Exception as exc:  # pymupdf raises several types for files it cannot read
             self._error_dialog(f"{path.name} cannot be opened", f"{exc}")
             return
@@ -259,7 +262,21 @@ class MainWindow(QMainWindow):
         self.settings.setValue("recent_files", recent[:RECENT_FILES])
         self._fill_recent()
         self.ask_panel.set_ready(False, "Reading the document's text…")
-        self._submit("open", lambda cancelled, progress: self.worker.ensure_assistant().open(path))
+        self._submit(
+            "open", lambda cancelled, progress: self.worker.ensure_assistant().open(path, password)
+        )
+
+    def ask_password(self, path: Path, retry: bool = False) -> QInputDialog:
+        """Ask for an encrypted PDF's password without blocking; opening goes on after."""
+        dialog = QInputDialog(self)
+        dialog.setObjectName("password-dialog")
+        dialog.setWindowTitle("Password needed")
+        wrong = "That password is not right. " if retry else ""
+        dialog.setLabelText(f"{wrong}{path.name} is protected. Its password:")
+        dialog.setTextEchoMode(QLineEdit.EchoMode.Password)
+        dialog.textValueSelected.connect(lambda password: self.open_file(path, password))
+        dialog.open()
+        return dialog
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt's name
         if any(url.toLocalFile().lower().endswith(".pdf") for url in event.mimeData().urls()):

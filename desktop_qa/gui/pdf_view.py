@@ -38,6 +38,10 @@ CURRENT_HIT = QColor(60, 140, 255, 140)
 SELECTION = QColor(40, 110, 220, 50)
 
 
+class PasswordNeededError(Exception):
+    """The PDF is encrypted and no (right) password was given."""
+
+
 class PageWidget(QWidget):
     """One page: paints its rendered image and the highlights on it."""
 
@@ -115,12 +119,13 @@ class PdfView(QScrollArea):
         """Show a PDF; only its page sizes are read now, pages render when seen.
 
         Raises:
-            RuntimeError/ValueError from pymupdf when the file cannot be opened.
+            PasswordNeededError: for an encrypted PDF without its right password.
+            pymupdf's own errors when the file cannot be opened.
         """
         pdf = pymupdf.open(path)
         if pdf.needs_pass and (password is None or not pdf.authenticate(password)):
             pdf.close()
-            raise ValueError("the PDF is password-protected")
+            raise PasswordNeededError(str(path))
         self.close_document()
         self.pdf = pdf
         self._sizes = [

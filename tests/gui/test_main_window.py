@@ -10,9 +10,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, QSettings, Qt
-from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
+from PySide6.QtGui import QDropEvent, QGuiApplication
+from PySide6.QtWidgets import QInputDialog, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from desktop_qa.core.assistant import Assistant
@@ -25,7 +25,7 @@ from desktop_qa.gui.dialogs import load_reader_settings
 from desktop_qa.gui.main_window import MainWindow, WorkerState
 from tests.checkpoints import checkpoint
 from tests.conftest import shared_file
-from tests.pdfs import scanned_pdf
+from tests.pdfs import encrypted_pdf, scanned_pdf
 
 
 class CountingModel:
@@ -298,3 +298,35 @@ def test_without_a_model_the_first_run_dialog_imports_one(
     assert main.worker.assistant is not None and main.worker.assistant.model.name == "my-qa"
     assert settings.value("model") == "my-qa"
     main.close()
+
+
+def test_an_encrypted_pdf_asks_for_its_password(
+    qtbot: QtBot, window: tuple[MainWindow, CountingModel], tmp_path: Path
+) -> None:
+    main, _ = window
+    secret = encrypted_pdf(tmp_path / "secret.pdf", "sesame")
+    main.open_file(secret)
+    dialog = main.findChild(QInputDialog, "password-dialog")
+    assert dialog is not None and dialog.isVisible()
+    dialog.setTextValue("wrong")
+    dialog.accept()
+    retry = [d for d in main.findChildren(QInputDialog, "password-dialog") if d.isVisible()]
+    assert retry and "not right" in retry[0].labelText()
+    retry[0].setTextValue("sesame")
+    retry[0].accept()
+    qtbot.waitUntil(lambda: main.opened is not None, timeout=30_000)
+    assert main.opened is not None and "launch date" in main.opened.document.text
+
+
+def test_dropping_a_pdf_opens_it(qtbot: QtBot, window: tuple[MainWindow, CountingModel]) -> None:
+    main, _ = window
+    alexnet = shared_file("corpus", "alexnet.pdf")
+    data = QMimeData()
+    data.setUrls([QUrl.fromLocalFile(str(alexnet))])
+    drop = QDropEvent(
+        QPointF(10, 10), Qt.DropAction.CopyAction, data, Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )  # fmt: skip
+    main.dropEvent(drop)
+    qtbot.waitUntil(lambda: main.opened is not None, timeout=30_000)
+    assert main.path == alexnet and main.view.page_count == 9
