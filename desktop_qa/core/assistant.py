@@ -6,10 +6,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from desktop_qa.core.cache import DocumentCache
 from desktop_qa.core.chunking import DocumentTokens, QATokenizer, tokenize_document
 from desktop_qa.core.config import ReaderSettings
 from desktop_qa.core.document import Document, open_pdf
-from desktop_qa.core.model import ModelInfo
+from desktop_qa.core.model import ModelInfo, file_sha256
 from desktop_qa.core.reader import LogitsModel, OnnxQAModel, ProgressCallback, Reader, ReadResult
 
 
@@ -29,6 +30,7 @@ class Assistant:
         settings: Reading settings; ``max_seq_len`` is capped by the model's own
             (and then ``stride`` by a quarter of it).
         logits_model: Replaces the ONNX session (tests use oracle logits).
+        cache: Where extracted documents and their tokens are kept (default: data folder).
     """
 
     def __init__(
@@ -36,6 +38,7 @@ class Assistant:
         model: ModelInfo,
         settings: ReaderSettings | None = None,
         logits_model: LogitsModel | None = None,
+        cache: DocumentCache | None = None,
     ) -> None:
         settings = settings or ReaderSettings()
         if settings.max_seq_len > model.max_seq_len:
@@ -45,14 +48,22 @@ class Assistant:
         self.model = model
         self.settings = settings
         self.tokenizer = QATokenizer.from_file(model.tokenizer_path)
+        self.tokenizer_key = file_sha256(model.tokenizer_path)
+        self.cache = cache or DocumentCache()
         if logits_model is None:
             logits_model = OnnxQAModel(model, settings.provider)
         self.provider: str = getattr(logits_model, "provider", type(logits_model).__name__)
         self.reader = Reader(logits_model, self.tokenizer, settings, model.no_answer)
 
     def open(self, path: str | Path, password: str | None = None) -> OpenDocument:
-        """Open a PDF and tokenise its text."""
-        return self.prepare(open_pdf(path, password))
+        """Open a PDF and tokenise its text, from the document cache when it was seen before."""
+        document = open_pdf(path, password, self.cache)
+        tokens = self.cache.load_tokens(document.sha256, self.tokenizer_key)
+        if tokens is None:
+            tokens = tokenize_document(self.tokenizer, document.text)
+            if password is None:
+                self.cache.store_tokens(document.sha256, self.tokenizer_key, tokens)
+        return OpenDocument(document, tokens)
 
     def prepare(self, document: Document) -> OpenDocument:
         """Tokenise an already built document (a PDF's or plain text)."""

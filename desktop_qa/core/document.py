@@ -33,6 +33,8 @@ from desktop_qa.core.errors import (
 if TYPE_CHECKING:
     import pymupdf
 
+    from desktop_qa.core.cache import DocumentCache
+
 Box = tuple[float, float, float, float]
 NO_BOX: Box = (math.nan, math.nan, math.nan, math.nan)
 
@@ -187,8 +189,13 @@ class _Block:
         return " ".join("".join(c for c, _ in line) for line in self.lines)
 
 
-def open_pdf(path: str | Path, password: str | None = None) -> Document:
+def open_pdf(
+    path: str | Path, password: str | None = None, cache: DocumentCache | None = None
+) -> Document:
     """Open a PDF and extract its reading text and character map.
+
+    With a ``cache``, a document seen before (same bytes) is loaded from it, and a
+    new one is stored in it unless it is encrypted.
 
     Raises:
         DocumentNotFoundError, NotAPDFError, EncryptedPDFError, DamagedPDFError,
@@ -205,6 +212,9 @@ def open_pdf(path: str | Path, password: str | None = None) -> Document:
         raise NotAPDFError(f"{path}: the file is empty")
     if b"%PDF-" not in data[:1024]:
         raise NotAPDFError(f"{path}: not a PDF (no %PDF header)")
+    sha256 = hashlib.sha256(data).hexdigest()
+    if cache is not None and (cached := cache.load_document(sha256, path)) is not None:
+        return cached
     pymupdf.TOOLS.mupdf_display_errors(False)
     pymupdf.TOOLS.mupdf_display_warnings(False)
     try:
@@ -222,7 +232,10 @@ def open_pdf(path: str | Path, password: str | None = None) -> Document:
         if pdf.page_count == 0:
             raise DamagedPDFError(f"{path}: the PDF has no pages")
         title = (pdf.metadata or {}).get("title") or path.stem
-        return _build_document(pdf, path, hashlib.sha256(data).hexdigest(), title.strip())
+        document = _build_document(pdf, path, sha256, title.strip())
+        if cache is not None and not pdf.is_encrypted and password is None:
+            cache.store_document(document)
+        return document
 
 
 def _read_bytes(path: Path) -> bytes:
