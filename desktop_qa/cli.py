@@ -218,6 +218,12 @@ def _add_reader_options(parser: argparse.ArgumentParser) -> None:
         "span by more than X (default %(default)s)",
     )
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size, metavar="N")
+    parser.add_argument(
+        "--retrieval-k", type=int, default=defaults.retrieval_k, metavar="N",
+        help="windows read per round, best BM25 matches first; more rounds follow while the "
+        "answer is weak (default %(default)s; 0 reads every window)",
+    )  # fmt: skip
+    parser.add_argument("--thorough", action="store_true", help="read every window of the document")
 
 
 def _settings(args: argparse.Namespace) -> ReaderSettings:
@@ -228,6 +234,7 @@ def _settings(args: argparse.Namespace) -> ReaderSettings:
         no_answer_threshold=args.no_answer_threshold,
         batch_size=args.batch_size,
         provider=args.provider,
+        retrieval_k=args.retrieval_k,
     )
 
 
@@ -268,7 +275,7 @@ def run_ask(args: argparse.Namespace, out: TextIO) -> int:
     history = None if args.no_history else _history()
     try:
         for question in questions:
-            result = assistant.ask(opened, question)
+            result = assistant.ask(opened, question, thorough=args.thorough)
             if args.json or args.questions is not None:
                 payload = result_json(result, opened, assistant.provider)
                 out.write(json.dumps(payload, ensure_ascii=False) + "\n")
@@ -400,6 +407,7 @@ def result_json(result: ReadResult, opened: OpenDocument, provider: str) -> dict
         "provider": provider,
         "elapsed_ms": round(result.elapsed_ms, 1),
         "windows": result.windows,
+        "windows_total": result.windows_total,
     }
 
 
@@ -417,7 +425,8 @@ def format_result(result: ReadResult, opened: OpenDocument, provider: str) -> st
         lines.append(f"     page {answer.page}, score {answer.score:.2f}: …{snippet}…")
     name = opened.document.path.name if opened.document.path else opened.document.title
     lines.append(
-        f"  ({name}, {opened.document.page_count} pages, {result.windows} windows, "
+        f"  ({name}, {opened.document.page_count} pages, "
+        f"{result.windows} of {result.windows_total} windows read, "
         f"{provider}, {result.elapsed_ms:.0f} ms)"
     )
     return "\n".join(lines) + "\n"

@@ -7,19 +7,22 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from desktop_qa.core.cache import DocumentCache
-from desktop_qa.core.chunking import DocumentTokens, QATokenizer, tokenize_document
+from desktop_qa.core.chunking import DocumentTokens, QATokenizer, Window, tokenize_document
 from desktop_qa.core.config import ReaderSettings
 from desktop_qa.core.document import Document, open_pdf
 from desktop_qa.core.model import ModelInfo, file_sha256
 from desktop_qa.core.reader import LogitsModel, OnnxQAModel, ProgressCallback, Reader, ReadResult
+from desktop_qa.core.retrieval import WindowIndex, document_windows
 
 
 @dataclass(frozen=True)
 class OpenDocument:
-    """A document ready for questions: its text map and its tokens."""
+    """A document ready for questions: its text map, tokens, windows and their index."""
 
     document: Document
     tokens: DocumentTokens
+    windows: list[Window]
+    index: WindowIndex
 
 
 class Assistant:
@@ -63,11 +66,15 @@ class Assistant:
             tokens = tokenize_document(self.tokenizer, document.text)
             if password is None:
                 self.cache.store_tokens(document.sha256, self.tokenizer_key, tokens)
-        return OpenDocument(document, tokens)
+        return self._ready(document, tokens)
+
+    def _ready(self, document: Document, tokens: DocumentTokens) -> OpenDocument:
+        windows = document_windows(tokens, self.tokenizer.template, self.settings)
+        return OpenDocument(document, tokens, windows, WindowIndex(document.text, tokens, windows))
 
     def prepare(self, document: Document) -> OpenDocument:
         """Tokenise an already built document (a PDF's or plain text)."""
-        return OpenDocument(document, tokenize_document(self.tokenizer, document.text))
+        return self._ready(document, tokenize_document(self.tokenizer, document.text))
 
     def ask(
         self,
@@ -75,6 +82,18 @@ class Assistant:
         question: str,
         progress: ProgressCallback | None = None,
         cancelled: Callable[[], bool] | None = None,
+        thorough: bool = False,
     ) -> ReadResult:
-        """Answer a question from one open document."""
-        return self.reader.read(opened.document, opened.tokens, question, progress, cancelled)
+        """Answer a question from one open document.
+
+        The windows that match the question best (BM25) are read first, widening
+        while the answer is weak; ``thorough`` reads every window.
+        """
+        order = (
+            opened.windows
+            if thorough
+            else [opened.windows[i] for i in opened.index.ranked(question)]
+        )
+        return self.reader.read(
+            opened.document, opened.tokens, question, progress, cancelled, order, thorough
+        )

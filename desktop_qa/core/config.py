@@ -28,6 +28,10 @@ class ReaderSettings:
             when the null score exceeds the best span score by more than this.
         batch_size: Windows run through the model at once.
         provider: ``auto``, ``cpu``, ``cuda`` or ``directml``.
+        retrieval_k: Windows read per round, best BM25 matches first; 0 reads
+            every window in one round ("thorough").
+        widen_below: Another round is read while the best answer scores below
+            this (a start + end logit sum; what counts as weak depends on the model).
     """
 
     top_k: int = 5
@@ -39,6 +43,8 @@ class ReaderSettings:
     no_answer_threshold: float = 0.0
     batch_size: int = 8
     provider: str = "auto"
+    retrieval_k: int = 8
+    widen_below: float = 5.0
 
     def __post_init__(self) -> None:
         positive = {
@@ -51,6 +57,8 @@ class ReaderSettings:
         for name, value in positive.items():
             if value < 1:
                 raise InputError(f"{name.replace('_', '-')} must be at least 1, not {value}")
+        if self.retrieval_k < 0:
+            raise InputError(f"retrieval-k must not be negative, not {self.retrieval_k}")
         if self.stride < 0:
             raise InputError(f"stride must not be negative, not {self.stride}")
         if self.max_seq_len < self.max_question_tokens + 8:

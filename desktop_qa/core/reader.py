@@ -167,6 +167,7 @@ class ReadResult:
     windows: int
     question_truncated: bool
     elapsed_ms: float = field(default=0.0)
+    windows_total: int = field(default=0)
 
 
 class Reader:
@@ -191,8 +192,17 @@ class Reader:
         question_text: str,
         progress: ProgressCallback | None = None,
         cancelled: Callable[[], bool] | None = None,
+        order: list[Window] | None = None,
+        thorough: bool = False,
     ) -> ReadResult:
-        """Answer one question from every window of the document.
+        """Answer one question from the document's windows.
+
+        Args:
+            order: Windows to read, most promising first (from retrieval); they
+                must fit a question of ``max_question_tokens``. They are read
+                ``retrieval_k`` at a time, and reading stops once the best answer
+                scores at least ``widen_below``. Without it, every window is read.
+            thorough: Read all of ``order`` in one round.
 
         Raises:
             EmptyQuestionError: for a blank question.
@@ -202,20 +212,33 @@ class Reader:
         settings = self.settings
         question = tokenize_question(self.tokenizer, question_text, settings.max_question_tokens)
         template = self.tokenizer.template
-        capacity = settings.max_seq_len - len(question.ids) - template.special_count
-        windows = plan_windows(tokens, capacity, settings.stride) if len(tokens) else []
+        if order is None:
+            capacity = settings.max_seq_len - len(question.ids) - template.special_count
+            order = plan_windows(tokens, capacity, settings.stride) if len(tokens) else []
+            step = max(len(order), 1)
+        else:
+            step = max(len(order), 1) if thorough else settings.retrieval_k or max(len(order), 1)
         candidates: list[Candidate] = []
         lowest_null = np.inf
-        for done in range(0, len(windows), settings.batch_size):
-            if cancelled is not None and cancelled():
-                raise CancelledError("cancelled")
-            batch_windows = windows[done : done + settings.batch_size]
-            batch = encode_windows(template, question, tokens, batch_windows)
-            start_logits, end_logits = self.model.logits(batch)
-            candidates.extend(self._candidates(batch, start_logits, end_logits, tokens))
-            lowest_null = min(lowest_null, float(null_scores(start_logits, end_logits).min()))
-            if progress is not None:
-                progress(min(done + settings.batch_size, len(windows)), len(windows))
+        read = 0
+        while read < len(order):
+            stage = sorted(order[read : read + step], key=lambda w: w.token_start)
+            for first in range(0, len(stage), settings.batch_size):
+                if cancelled is not None and cancelled():
+                    raise CancelledError("cancelled")
+                batch = encode_windows(
+                    template, question, tokens, stage[first : first + settings.batch_size]
+                )
+                start_logits, end_logits = self.model.logits(batch)
+                candidates.extend(self._candidates(batch, start_logits, end_logits, tokens))
+                lowest_null = min(lowest_null, float(null_scores(start_logits, end_logits).min()))
+                if progress is not None:
+                    done = read + min(first + settings.batch_size, len(stage))
+                    progress(done, read + len(stage))
+            read += len(stage)
+            best_so_far = max((c.score for c in candidates), default=-np.inf)
+            if best_so_far >= settings.widen_below:
+                break
         ranked = merge_candidates(candidates)
         best = ranked[0].score if ranked else -np.inf
         no_answer = not ranked or (
@@ -226,10 +249,11 @@ class Reader:
             question=question.text,
             answers=[self._place(document, c) for c in chosen],
             no_answer=no_answer,
-            null_score=float(lowest_null) if self.supports_no_answer and windows else None,
-            windows=len(windows),
+            null_score=float(lowest_null) if self.supports_no_answer and read else None,
+            windows=read,
             question_truncated=question.truncated,
             elapsed_ms=(time.perf_counter() - began) * 1000,
+            windows_total=len(order),
         )
 
     def _candidates(

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeyEvent
 from PySide6.QtWidgets import (
+    QCheckBox,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -67,6 +68,7 @@ class AskPanel(QWidget):
         self.question = QuestionBox()
         self.question.setPlaceholderText("Ask a question about this document, then press Enter")
         self.question.setClearButtonEnabled(True)
+        self.thorough = QCheckBox("Read every window (slower, for hard questions)")
         self.progress = QProgressBar()
         self.progress.setVisible(False)
         self.progress.setFormat("reading %v of %m windows (Esc cancels)")
@@ -77,7 +79,7 @@ class AskPanel(QWidget):
         self.answers.setAlternatingRowColors(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        for widget in (self.question, self.progress, self.status, self.answers):
+        for widget in (self.question, self.thorough, self.progress, self.status, self.answers):
             layout.addWidget(widget)
         self.question.returnPressed.connect(self._ask)
         self.question.cancel_requested.connect(self.cancel_requested)

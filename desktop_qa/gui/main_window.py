@@ -297,10 +297,11 @@ class MainWindow(QMainWindow):
             return
         self.ask_panel.show_working(f"Reading for: {question}")
         worker = self.worker
+        thorough = self.ask_panel.thorough.isChecked()
 
         def job(cancelled: Any, progress: Any) -> Asked:
             assistant = worker.ensure_assistant()
-            result = assistant.ask(opened, question, progress, cancelled)
+            result = assistant.ask(opened, question, progress, cancelled, thorough)
             model = assistant.model
             stored = worker.store().record(
                 opened.document, result, model.name, model.version, assistant.provider
@@ -334,7 +335,10 @@ class MainWindow(QMainWindow):
             for a in result.answers
         ]
         self.view.set_highlights([])
-        note = f"{result.windows} windows read in {result.elapsed_ms / 1000:.1f} s"
+        note = (
+            f"{result.windows} of {result.windows_total} windows read "
+            f"in {result.elapsed_ms / 1000:.1f} s"
+        )
         self.ask_panel.show_answers(shown, result.no_answer, note)
 
     def show_stored(self, question: StoredQuestion) -> None:

@@ -113,23 +113,44 @@ def oracle_assistant(model_dir: Path, oracle: OracleLogits, **settings: object) 
 
 def test_answer_in_the_overlap_of_two_windows_is_returned_once(tiny_model: Path) -> None:
     oracle = OracleLogits(None)
-    assistant = oracle_assistant(tiny_model, oracle, max_seq_len=160, stride=64, top_k=5)
+    assistant = oracle_assistant(tiny_model, oracle, max_seq_len=200, stride=64, top_k=5)
     opened = assistant.prepare(Document.from_text(PASSAGE))
-    question = tokenize_question(assistant.tokenizer, "Which castle?", 64)
-    windows = plan_windows(opened.tokens, 160 - len(question.ids) - 3, 64)
-    first, second = windows[0], windows[1]
+    first, second = opened.windows[0], opened.windows[1]
     target = second.token_start + 5
     assert target < first.token_end
     oracle.span = (target, target + 2)
-    result = assistant.ask(opened, "Which castle?")
-    assert (
-        sum(1 for b in oracle.batches for w in b.windows if w.token_start <= target < w.token_end)
-        == 2
-    )
+    result = assistant.ask(opened, "Which castle?", thorough=True)
+    read = [w for b in oracle.batches for w in b.windows]
+    assert len(read) == len(opened.windows) == result.windows
+    assert sum(1 for w in read if w.token_start <= target < w.token_end) == 2
     start, end = opened.tokens.offsets[target, 0], opened.tokens.offsets[target + 2, 1]
     matching = [a for a in result.answers if (a.char_start, a.char_end) == (start, end)]
     assert len(matching) == 1 and result.answers[0] == matching[0]
     assert result.answers[0].text == PASSAGE[start:end]
+
+
+def test_retrieval_reads_the_best_matching_windows_first_and_widens_when_weak(
+    tiny_model: Path,
+) -> None:
+    text = " ".join(
+        f"Paragraph {i} is about {'volcanoes erupting lava' if i == 37 else 'quiet meadows'}."
+        for i in range(400)
+    )
+    oracle = OracleLogits(None)
+    assistant = oracle_assistant(tiny_model, oracle, max_seq_len=128, stride=16, retrieval_k=2)
+    opened = assistant.prepare(Document.from_text(text))
+    assert len(opened.windows) > 20
+    start = text.index("volcanoes erupting lava")
+    oracle.span = token_span(opened.tokens, start, start + len("volcanoes erupting lava"))
+    found = assistant.ask(opened, "What do volcanoes erupt?")
+    assert found.answers[0].text == "volcanoes erupting lava"
+    assert found.windows == 2 and found.windows_total == len(opened.windows)
+
+    oracle.batches.clear()
+    oracle.span = None  # nothing scores well: reading widens round by round to every window
+    widened = assistant.ask(opened, "What do volcanoes erupt?")
+    assert widened.windows == len(opened.windows)
+    assert len(oracle.batches) > 1
 
 
 def test_no_answer_model_says_so_when_the_null_score_wins(tiny_no_answer_model: Path) -> None:

@@ -1,0 +1,65 @@
+"""Pick the windows worth reading: BM25 over a document's windows (SQLite FTS5).
+
+A document is cut once into windows sized for the longest allowed question,
+so the same windows serve every question. For a question, the windows are
+ranked by BM25 against it and read best first, a batch of ``retrieval_k`` at
+a time; reading widens to the next batch while the best answer so far scores
+below ``widen_below`` (see ``Reader.read``).
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+
+from desktop_qa.core.chunking import DocumentTokens, PairTemplate, Window, plan_windows
+from desktop_qa.core.config import ReaderSettings
+
+WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def document_windows(
+    tokens: DocumentTokens, template: PairTemplate, settings: ReaderSettings
+) -> list[Window]:
+    """Windows that fit any question of up to ``max_question_tokens`` tokens."""
+    if not len(tokens):
+        return []
+    capacity = settings.max_seq_len - settings.max_question_tokens - template.special_count
+    return plan_windows(tokens, capacity, settings.stride)
+
+
+class WindowIndex:
+    """An in-memory FTS5 index of a document's windows."""
+
+    def __init__(self, text: str, tokens: DocumentTokens, windows: list[Window]) -> None:
+        self.windows = windows
+        self.connection = sqlite3.connect(":memory:", check_same_thread=False)
+        self.connection.execute(
+            "CREATE VIRTUAL TABLE windows USING fts5(text, tokenize='porter unicode61')"
+        )
+        self.connection.executemany(
+            "INSERT INTO windows (rowid, text) VALUES (?, ?)",
+            (
+                (
+                    number,
+                    text[tokens.offsets[w.token_start, 0] : tokens.offsets[w.token_end - 1, 1]],
+                )
+                for number, w in enumerate(windows)
+            ),
+        )
+
+    def ranked(self, question: str) -> list[int]:
+        """Indices of all windows, best BM25 match first; unmatched ones keep document order."""
+        words = sorted({w.lower() for w in WORD.findall(question) if len(w) > 1})
+        matched: list[int] = []
+        if words:
+            query = " OR ".join(f'"{w}"' for w in words)
+            matched = [
+                row[0]
+                for row in self.connection.execute(
+                    "SELECT rowid FROM windows WHERE windows MATCH ? ORDER BY bm25(windows)",
+                    (query,),
+                )
+            ]
+        seen = set(matched)
+        return matched + [i for i in range(len(self.windows)) if i not in seen]
