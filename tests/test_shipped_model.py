@@ -57,7 +57,9 @@ def test_shipped_model_answers_alexnet_questions_from_the_text_with_boxes() -> N
             read_back = "".join(
                 pdf[f.page - 1].get_textbox(pymupdf.Rect(f.box)) for f in answer.fragments
             )
-            assert squash(read_back) == squash(answer.text)
+            # A box may also touch the punctuation glyph right after the answer.
+            assert squash(answer.text) in squash(read_back)
+            assert len(squash(read_back)) - len(squash(answer.text)) <= 2
 
 
 def test_cli_ask_works_with_no_model_configured(tmp_path: Path) -> None:
