@@ -30,7 +30,9 @@ from PySide6.QtWidgets import (
 
 from desktop_qa import __version__
 from desktop_qa.core.assistant import Assistant, OpenDocument
+from desktop_qa.core.cache import DocumentCache
 from desktop_qa.core.config import ReaderSettings
+from desktop_qa.core.document import Document, open_pdf
 from desktop_qa.core.errors import DesktopQAError, ModelError
 from desktop_qa.core.history import HistoryStore, StoredQuestion
 from desktop_qa.core.model import resolve_model
@@ -81,6 +83,14 @@ class WorkerState:
             self.assistant = Assistant(resolve_model(self.model_path), self.settings)
         return self.assistant
 
+    def open(self, path: Path, password: str | None) -> OpenDocument | Document:
+        """Open for questions; without a usable model, open for reading and finding only."""
+        try:
+            assistant = self.ensure_assistant()
+        except ModelError:
+            return open_pdf(path, password, DocumentCache())
+        return assistant.open(path, password)
+
     def store(self) -> HistoryStore:
         if self.history is None:
             self.history = HistoryStore()
@@ -112,6 +122,7 @@ class MainWindow(QMainWindow):
         self.first_run: FirstRunDialog | None = None
         self._question_id: int | None = None
         self.opened: OpenDocument | None = None
+        self.text_only: Document | None = None  # an open document while no model is usable
         self.path: Path | None = None
         self.model_label = "loading model…"
         self.provider = ""
@@ -253,6 +264,7 @@ class MainWindow(QMainWindow):
             return
         self.path = path
         self.opened = None
+        self.text_only = None
         self._hits, self._hit = [], -1
         self.setWindowTitle(f"{path.name} - desktop-qa")
         self.status_document.setText(path.name)
@@ -262,9 +274,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("recent_files", recent[:RECENT_FILES])
         self._fill_recent()
         self.ask_panel.set_ready(False, "Reading the document's text…")
-        self._submit(
-            "open", lambda cancelled, progress: self.worker.ensure_assistant().open(path, password)
-        )
+        self._submit("open", lambda cancelled, progress: self.worker.open(path, password))
 
     def ask_password(self, path: Path, retry: bool = False) -> QInputDialog:
         """Ask for an encrypted PDF's password without blocking; opening goes on after."""
@@ -375,7 +385,7 @@ class MainWindow(QMainWindow):
     def find_text(self, text: str) -> None:
         """Mark every place the document text holds ``text`` (any case)."""
         self._hits, self._hit = [], -1
-        document = self.opened.document if self.opened else None
+        document = self.opened.document if self.opened else self.text_only
         if document is not None and text.strip():
             for match in re.finditer(re.escape(text), document.text, re.IGNORECASE):
                 fragments = document.fragments(match.start(), match.end())
@@ -455,7 +465,13 @@ class MainWindow(QMainWindow):
             self._model_ready()
         if not self.runner.is_current(job_id):
             return  # superseded by a newer job
-        if kind == "open" and isinstance(result, OpenDocument):
+        if kind == "open" and isinstance(result, Document):
+            self.text_only = result
+            self.ask_panel.set_ready(
+                False, "No question-answering model: this document can be read and searched "
+                "(Ctrl+F), not asked. Choose a model in Edit ▸ Settings."
+            )  # fmt: skip
+        elif kind == "open" and isinstance(result, OpenDocument):
             self.opened = result
             self.ask_panel.set_ready(True, f"{result.document.page_count} pages ready. Ask away.")
             self.ask_panel.question.setFocus()

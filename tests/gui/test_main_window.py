@@ -330,3 +330,22 @@ def test_dropping_a_pdf_opens_it(qtbot: QtBot, window: tuple[MainWindow, Countin
     main.dropEvent(drop)
     qtbot.waitUntil(lambda: main.opened is not None, timeout=30_000)
     assert main.path == alexnet and main.view.page_count == 9
+
+
+def test_without_a_model_a_document_can_still_be_read_and_searched(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    settings = QSettings(str(tmp_path / "gui.ini"), QSettings.Format.IniFormat)
+    main = MainWindow(settings, model_path=tmp_path / "no-model-here")
+    qtbot.addWidget(main)
+    main.show()
+    qtbot.waitUntil(lambda: main.first_run is not None, timeout=30_000)
+    assert main.first_run is not None
+    main.first_run.reject()
+    main.open_file(shared_file("corpus", "alexnet.pdf"))
+    qtbot.waitUntil(lambda: main.text_only is not None, timeout=30_000)
+    assert not main.ask_panel.question.isEnabled()
+    assert "can be read and searched" in main.ask_panel.status.text()
+    qtbot.keyClicks(main.find_box, "dropout")
+    assert main._hits
+    main.close()

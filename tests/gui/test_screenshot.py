@@ -1,7 +1,7 @@
 """Pictures of the window with a highlighted answer, light and dark, for a person to look at.
 
-Saved in ``DESKTOP_QA_SCREENSHOTS`` when set (CI keeps them as artifacts),
-else in the test's temporary folder.
+Saved in ``DESKTOP_QA_SCREENSHOTS`` when set, else under ``artifacts/screenshots``
+in CI (``CI=true``), else in the test's temporary folder.
 """
 
 from __future__ import annotations
@@ -40,7 +40,9 @@ def test_screenshot_of_a_highlighted_answer(
     with qtbot.waitSignal(main.runner.finished, timeout=60_000):
         qtbot.keyClick(main.ask_panel.question, Qt.Key.Key_Return)
     qtbot.wait(200)
-    folder = Path(os.environ.get("DESKTOP_QA_SCREENSHOTS", tmp_path))
+    in_ci = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+    default = in_ci if os.environ.get("CI") == "true" else tmp_path
+    folder = Path(os.environ.get("DESKTOP_QA_SCREENSHOTS", default))
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"main-window-{theme}.png"
     image = main.grab().toImage()
