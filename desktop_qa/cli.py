@@ -17,10 +17,17 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from desktop_qa import __version__
 from desktop_qa.core.config import PROVIDER_CHOICES, ReaderSettings, TrainConfig
-from desktop_qa.core.errors import DatasetError, DesktopQAError, InputError, OutputError
+from desktop_qa.core.errors import (
+    DatasetError,
+    DesktopQAError,
+    DocumentNotFoundError,
+    InputError,
+    OutputError,
+)
 
 if TYPE_CHECKING:
     from desktop_qa.core.assistant import Assistant, OpenDocument
+    from desktop_qa.core.document import Document
     from desktop_qa.core.history import HistoryStore
     from desktop_qa.core.reader import ReadResult
 
@@ -48,8 +55,14 @@ def build_parser() -> argparse.ArgumentParser:
     gui.set_defaults(handler=run_gui)
 
     ask = commands.add_parser("ask", help="answer questions about a PDF")
-    ask.add_argument("file", type=Path, metavar="FILE.pdf", help="the PDF to read")
-    ask.add_argument("question", nargs="?", metavar="QUESTION", help="the question to answer")
+    ask.add_argument(
+        "items", nargs="*", metavar="FILE.pdf ... QUESTION",
+        help="the PDFs to read, then the question (without QUESTION when --questions is given)",
+    )  # fmt: skip
+    ask.add_argument(
+        "--library", type=Path, metavar="DIR",
+        help="also read every PDF under DIR; answers from all documents are ranked together",
+    )  # fmt: skip
     ask.add_argument(
         "--questions",
         type=Path,
@@ -267,11 +280,11 @@ def run_gui(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def run_ask(args: argparse.Namespace, out: TextIO) -> int:
-    if (args.question is None) == (args.questions is None):
-        raise InputError("give either a QUESTION or --questions FILE, not both or neither")
-    questions = [args.question] if args.questions is None else _read_questions(args.questions)
+    files, questions = _ask_inputs(args)
     assistant = _assistant(args)
-    opened = assistant.open(args.file, args.password)
+    if len(files) > 1:
+        return _ask_library(args, assistant, files, questions, out)
+    opened = assistant.open(files[0], args.password)
     history = None if args.no_history else _history()
     try:
         for question in questions:
@@ -291,6 +304,84 @@ def run_ask(args: argparse.Namespace, out: TextIO) -> int:
         if history is not None:
             history.close()
     return 0
+
+
+def _ask_inputs(args: argparse.Namespace) -> tuple[list[Path], list[str]]:
+    """The PDFs and the questions an ``ask`` command line names."""
+    items = list(args.items)
+    if args.questions is not None:
+        questions = _read_questions(args.questions)
+    elif items:
+        questions = [items.pop()]
+    else:
+        raise InputError("give a QUESTION after the PDFs, or --questions FILE")
+    files = [Path(item) for item in items]
+    if args.library is not None:
+        if not args.library.is_dir():
+            raise DocumentNotFoundError(f"{args.library}: no such folder")
+        files += sorted(p for p in args.library.rglob("*") if p.suffix.lower() == ".pdf")
+    if not files:
+        raise InputError("give at least one PDF (or --library DIR with PDFs in it)")
+    return files, questions
+
+
+def _ask_library(
+    args: argparse.Namespace, assistant: Assistant, files: list[Path], questions: list[str],
+    out: TextIO,
+) -> int:  # fmt: skip
+    from desktop_qa.core.assistant import ask_library
+    from desktop_qa.core.errors import DocumentError
+    from desktop_qa.core.retrieval import LibraryIndex
+
+    documents = []
+    for path in files:
+        try:
+            documents.append(assistant.open(path, args.password))
+        except DocumentError as error:
+            log.warning("skipping %s", error)
+    if not documents:
+        raise DocumentError("none of the PDFs can be read")
+    index = LibraryIndex([(o.document.text, o.tokens, o.windows) for o in documents])
+    for question in questions:
+        result = ask_library(assistant, documents, question, index)
+        payload = {
+            "question": result.question,
+            "documents": [_document_json(o.document) for o in documents],
+            "answers": [
+                {**item.answer.to_json(), "document": str(item.document.path)}
+                for item in result.answers
+            ],
+            "no_answer": result.no_answer,
+            "provider": assistant.provider,
+            "elapsed_ms": round(result.elapsed_ms, 1),
+            "windows": result.windows,
+            "windows_total": result.windows_total,
+        }
+        if args.json or args.questions is not None:
+            out.write(json.dumps(payload, ensure_ascii=False) + "\n")
+            continue
+        lines = [f"Q: {result.question}"]
+        if result.no_answer:
+            lines.append("  No answer found in these documents.")
+        for rank, item in enumerate(result.answers, 1):
+            name = item.document.path.name if item.document.path else item.document.title
+            lines.append(f"  {rank}. {item.answer.text}")
+            lines.append(f"     {name}, page {item.answer.page}, score {item.answer.score:.2f}")
+        lines.append(
+            f"  ({len(documents)} documents, {result.windows} of {result.windows_total} "
+            f"windows read, {assistant.provider}, {result.elapsed_ms:.0f} ms)"
+        )
+        out.write("\n".join(lines) + "\n")
+    return 0
+
+
+def _document_json(document: Document) -> dict[str, Any]:
+    return {
+        "path": str(document.path) if document.path else None,
+        "sha256": document.sha256,
+        "pages": document.page_count,
+        "title": document.title,
+    }
 
 
 def _history() -> HistoryStore:
@@ -396,12 +487,7 @@ def result_json(result: ReadResult, opened: OpenDocument, provider: str) -> dict
     document = opened.document
     return {
         "question": result.question,
-        "document": {
-            "path": str(document.path) if document.path else None,
-            "sha256": document.sha256,
-            "pages": document.page_count,
-            "title": document.title,
-        },
+        "document": _document_json(document),
         "answers": [answer.to_json() for answer in result.answers],
         "no_answer": result.no_answer,
         "provider": provider,

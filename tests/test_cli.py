@@ -260,3 +260,33 @@ def test_no_command_opens_the_app_or_says_there_is_no_screen() -> None:
     )
     assert completed.returncode == errors.DesktopQAError.exit_code
     assert "no screen" in completed.stderr and "Traceback" not in completed.stderr
+
+
+def test_ask_a_library_ranks_answers_from_every_document_together(
+    tiny_model: Path, tmp_path: Path
+) -> None:
+    library = tmp_path / "library"
+    (library / "nested").mkdir(parents=True)
+    alexnet = shared_file("corpus", "alexnet.pdf")
+    (library / "alexnet.pdf").write_bytes(alexnet.read_bytes())
+    (library / "nested" / "castle.pdf").write_bytes(
+        text_pdf(tmp_path / "c.pdf", ["The castle was built in 1066 by the duke."]).read_bytes()
+    )
+    (library / "broken.pdf").write_bytes(b"%PDF-1.7\n" + bytes(range(256)) * 8)
+    completed = run(
+        "ask", "--library", library, "When was the castle built?", "--model", tiny_model,
+        "--json", "--retrieval-k", "0",
+    )  # fmt: skip
+    payload = json.loads(completed.stdout)
+    assert {Path(d["path"]).name for d in payload["documents"]} == {"alexnet.pdf", "castle.pdf"}
+    assert "skipping" in completed.stderr and "broken.pdf" in completed.stderr
+    assert payload["windows"] == payload["windows_total"] > 2
+    scores = [a["score"] for a in payload["answers"]]
+    assert scores == sorted(scores, reverse=True) and len(scores) == 5
+    for answer in payload["answers"]:
+        assert Path(answer["document"]).name in {"alexnet.pdf", "castle.pdf"}
+        assert answer["page"] >= 1 and answer["boxes"]
+
+    readable = run("ask", alexnet, library / "nested" / "castle.pdf", "Who built it?",
+                   "--model", tiny_model).stdout  # fmt: skip
+    assert "2 documents" in readable and ", page " in readable

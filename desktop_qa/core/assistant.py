@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -11,8 +12,15 @@ from desktop_qa.core.chunking import DocumentTokens, QATokenizer, Window, tokeni
 from desktop_qa.core.config import ReaderSettings
 from desktop_qa.core.document import Document, open_pdf
 from desktop_qa.core.model import ModelInfo, file_sha256
-from desktop_qa.core.reader import LogitsModel, OnnxQAModel, ProgressCallback, Reader, ReadResult
-from desktop_qa.core.retrieval import WindowIndex, document_windows
+from desktop_qa.core.reader import (
+    Answer,
+    LogitsModel,
+    OnnxQAModel,
+    ProgressCallback,
+    Reader,
+    ReadResult,
+)
+from desktop_qa.core.retrieval import LibraryIndex, WindowIndex, document_windows
 
 
 @dataclass(frozen=True)
@@ -97,3 +105,65 @@ class Assistant:
         return self.reader.read(
             opened.document, opened.tokens, question, progress, cancelled, order, thorough
         )
+
+
+@dataclass(frozen=True)
+class LibraryAnswer:
+    """An answer from one document of a library."""
+
+    document: Document
+    answer: Answer
+
+
+@dataclass(frozen=True)
+class LibraryResult:
+    """Answers to one question from many documents, ranked on one score."""
+
+    question: str
+    answers: list[LibraryAnswer]
+    no_answer: bool
+    windows: int
+    windows_total: int
+    elapsed_ms: float
+
+
+def ask_library(
+    assistant: Assistant,
+    documents: list[OpenDocument],
+    question: str,
+    index: LibraryIndex | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> LibraryResult:
+    """Answer from many documents: their windows ranked together by BM25, read in
+    rounds of ``retrieval_k`` that widen while the best answer is weak; answers
+    from all documents ranked on their raw scores, which compare across documents."""
+    began = time.perf_counter()
+    settings = assistant.settings
+    index = index or LibraryIndex([(o.document.text, o.tokens, o.windows) for o in documents])
+    order = index.ranked(question)
+    step = settings.retrieval_k or max(len(order), 1)
+    found: list[LibraryAnswer] = []
+    no_answers: list[bool] = []
+    read = 0
+    while read < len(order):
+        stage = order[read : read + step]
+        for number in sorted({doc for doc, _ in stage}):
+            opened = documents[number]
+            windows = [opened.windows[w] for doc, w in stage if doc == number]
+            result = assistant.reader.read(
+                opened.document, opened.tokens, question, None, cancelled, windows, thorough=True
+            )
+            found.extend(LibraryAnswer(opened.document, a) for a in result.answers)
+            no_answers.append(result.no_answer)
+        read += len(stage)
+        if max((f.answer.score for f in found), default=float("-inf")) >= settings.widen_below:
+            break
+    found.sort(key=lambda f: -f.answer.score)
+    return LibraryResult(
+        question=" ".join(question.split()),
+        answers=found[: settings.top_k],
+        no_answer=not found or all(no_answers),
+        windows=read,
+        windows_total=len(order),
+        elapsed_ms=(time.perf_counter() - began) * 1000,
+    )

@@ -63,3 +63,40 @@ class WindowIndex:
             ]
         seen = set(matched)
         return matched + [i for i in range(len(self.windows)) if i not in seen]
+
+
+class LibraryIndex:
+    """One FTS5 index over the windows of many documents, so BM25 ranks them together."""
+
+    def __init__(self, documents: list[tuple[str, DocumentTokens, list[Window]]]) -> None:
+        self.connection = sqlite3.connect(":memory:", check_same_thread=False)
+        self.connection.execute(
+            "CREATE VIRTUAL TABLE windows USING fts5("
+            "text, document UNINDEXED, window UNINDEXED, tokenize='porter unicode61')"
+        )
+        self.all: list[tuple[int, int]] = []
+        for number, (text, tokens, windows) in enumerate(documents):
+            for index, w in enumerate(windows):
+                self.all.append((number, index))
+                span = text[tokens.offsets[w.token_start, 0] : tokens.offsets[w.token_end - 1, 1]]
+                self.connection.execute(
+                    "INSERT INTO windows (text, document, window) VALUES (?, ?, ?)",
+                    (span, number, index),
+                )
+
+    def ranked(self, question: str) -> list[tuple[int, int]]:
+        """(document, window) pairs, best BM25 match first; the rest in library order."""
+        words = sorted({w.lower() for w in WORD.findall(question) if len(w) > 1})
+        matched: list[tuple[int, int]] = []
+        if words:
+            query = " OR ".join(f'"{w}"' for w in words)
+            matched = [
+                (int(row[0]), int(row[1]))
+                for row in self.connection.execute(
+                    "SELECT document, window FROM windows WHERE windows MATCH ?"
+                    " ORDER BY bm25(windows)",
+                    (query,),
+                )
+            ]
+        seen = set(matched)
+        return matched + [pair for pair in self.all if pair not in seen]
