@@ -36,7 +36,7 @@ def recall(cases: list[tuple[OpenDocument, str, int, int]]) -> dict[int, float]:
     hits = dict.fromkeys(KS, 0)
     for opened, question, start, end in cases:
         gold = gold_windows(opened, start, end)
-        ranked = opened.index.ranked(question)
+        ranked = [window for _, window in opened.index.ranked(question)]
         for k in KS:
             hits[k] += bool(gold & set(ranked[:k]))
     return {k: hits[k] / len(cases) for k in KS}

@@ -331,7 +331,7 @@ def _ask_library(
 ) -> int:  # fmt: skip
     from desktop_qa.core.assistant import ask_library
     from desktop_qa.core.errors import DocumentError
-    from desktop_qa.core.retrieval import LibraryIndex
+    from desktop_qa.core.retrieval import WindowIndex
 
     documents = []
     for path in files:
@@ -341,7 +341,7 @@ def _ask_library(
             log.warning("skipping %s", error)
     if not documents:
         raise DocumentError("none of the PDFs can be read")
-    index = LibraryIndex([(o.document.text, o.tokens, o.windows) for o in documents])
+    index = WindowIndex([(o.document.text, o.tokens, o.windows) for o in documents])
     for question in questions:
         result = ask_library(assistant, documents, question, index)
         payload = {

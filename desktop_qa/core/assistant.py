@@ -20,7 +20,7 @@ from desktop_qa.core.reader import (
     Reader,
     ReadResult,
 )
-from desktop_qa.core.retrieval import LibraryIndex, WindowIndex, document_windows
+from desktop_qa.core.retrieval import WindowIndex, document_windows
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,9 @@ class Assistant:
 
     def _ready(self, document: Document, tokens: DocumentTokens) -> OpenDocument:
         windows = document_windows(tokens, self.tokenizer.template, self.settings)
-        return OpenDocument(document, tokens, windows, WindowIndex(document.text, tokens, windows))
+        return OpenDocument(
+            document, tokens, windows, WindowIndex([(document.text, tokens, windows)])
+        )
 
     def prepare(self, document: Document) -> OpenDocument:
         """Tokenise an already built document (a PDF's or plain text)."""
@@ -97,11 +99,10 @@ class Assistant:
         The windows that match the question best (BM25) are read first, widening
         while the answer is weak; ``thorough`` reads every window.
         """
-        order = (
-            opened.windows
-            if thorough
-            else [opened.windows[i] for i in opened.index.ranked(question)]
-        )
+        if thorough:
+            order = opened.windows
+        else:
+            order = [opened.windows[window] for _, window in opened.index.ranked(question)]
         return self.reader.read(
             opened.document, opened.tokens, question, progress, cancelled, order, thorough
         )
@@ -131,7 +132,7 @@ def ask_library(
     assistant: Assistant,
     documents: list[OpenDocument],
     question: str,
-    index: LibraryIndex | None = None,
+    index: WindowIndex | None = None,
     cancelled: Callable[[], bool] | None = None,
 ) -> LibraryResult:
     """Answer from many documents: their windows ranked together by BM25, read in
@@ -139,7 +140,7 @@ def ask_library(
     from all documents ranked on their raw scores, which compare across documents."""
     began = time.perf_counter()
     settings = assistant.settings
-    index = index or LibraryIndex([(o.document.text, o.tokens, o.windows) for o in documents])
+    index = index or WindowIndex([(o.document.text, o.tokens, o.windows) for o in documents])
     order = index.ranked(question)
     step = settings.retrieval_k or max(len(order), 1)
     found: list[LibraryAnswer] = []

@@ -29,44 +29,7 @@ def document_windows(
 
 
 class WindowIndex:
-    """An in-memory FTS5 index of a document's windows."""
-
-    def __init__(self, text: str, tokens: DocumentTokens, windows: list[Window]) -> None:
-        self.windows = windows
-        self.connection = sqlite3.connect(":memory:", check_same_thread=False)
-        self.connection.execute(
-            "CREATE VIRTUAL TABLE windows USING fts5(text, tokenize='porter unicode61')"
-        )
-        self.connection.executemany(
-            "INSERT INTO windows (rowid, text) VALUES (?, ?)",
-            (
-                (
-                    number,
-                    text[tokens.offsets[w.token_start, 0] : tokens.offsets[w.token_end - 1, 1]],
-                )
-                for number, w in enumerate(windows)
-            ),
-        )
-
-    def ranked(self, question: str) -> list[int]:
-        """Indices of all windows, best BM25 match first; unmatched ones keep document order."""
-        words = sorted({w.lower() for w in WORD.findall(question) if len(w) > 1})
-        matched: list[int] = []
-        if words:
-            query = " OR ".join(f'"{w}"' for w in words)
-            matched = [
-                row[0]
-                for row in self.connection.execute(
-                    "SELECT rowid FROM windows WHERE windows MATCH ? ORDER BY bm25(windows)",
-                    (query,),
-                )
-            ]
-        seen = set(matched)
-        return matched + [i for i in range(len(self.windows)) if i not in seen]
-
-
-class LibraryIndex:
-    """One FTS5 index over the windows of many documents, so BM25 ranks them together."""
+    """One FTS5 index over the windows of one or more documents; BM25 ranks them together."""
 
     def __init__(self, documents: list[tuple[str, DocumentTokens, list[Window]]]) -> None:
         self.connection = sqlite3.connect(":memory:", check_same_thread=False)
@@ -85,7 +48,7 @@ class LibraryIndex:
                 )
 
     def ranked(self, question: str) -> list[tuple[int, int]]:
-        """(document, window) pairs, best BM25 match first; the rest in library order."""
+        """All (document, window) pairs, best BM25 match first; unmatched ones in order."""
         words = sorted({w.lower() for w in WORD.findall(question) if len(w) > 1})
         matched: list[tuple[int, int]] = []
         if words:
