@@ -66,9 +66,18 @@ class Assistant:
         self.provider: str = getattr(logits_model, "provider", type(logits_model).__name__)
         self.reader = Reader(logits_model, self.tokenizer, settings, model.no_answer)
 
-    def open(self, path: str | Path, password: str | None = None) -> OpenDocument:
-        """Open a PDF and tokenise its text, from the document cache when it was seen before."""
-        document = open_pdf(path, password, self.cache)
+    def open(
+        self,
+        path: str | Path,
+        password: str | None = None,
+        progress: ProgressCallback | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> OpenDocument:
+        """Open a PDF and tokenise its text, from the document cache when it was seen before.
+
+        ``progress`` counts pages read; ``cancelled`` is checked between pages.
+        """
+        document = open_pdf(path, password, self.cache, progress, cancelled)
         tokens = self.cache.load_tokens(document.sha256, self.tokenizer_key)
         if tokens is None:
             tokens = tokenize_document(self.tokenizer, document.text)

@@ -16,6 +16,7 @@ import math
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from desktop_qa.core.errors import (
+    CancelledError,
     DamagedPDFError,
     DocumentNotFoundError,
     EncryptedPDFError,
@@ -36,7 +38,6 @@ if TYPE_CHECKING:
     from desktop_qa.core.cache import DocumentCache
 
 Box = tuple[float, float, float, float]
-NO_BOX: Box = (math.nan, math.nan, math.nan, math.nan)
 
 #: Presentation-form ligatures, expanded by hand so both letters keep the glyph's box.
 LIGATURES = {
@@ -177,29 +178,43 @@ Char = tuple[str, Box]
 
 
 @dataclass
+class _Line:
+    """One line of normalised text and a box per character (float32, n x 4)."""
+
+    text: str
+    boxes: np.ndarray
+
+
+@dataclass
 class _Block:
-    """A text block of one page: its lines of normalised characters."""
+    """A text block of one page: its lines."""
 
     page: int
     bbox: Box
-    lines: list[list[Char]]
+    lines: list[_Line]
 
     @property
     def text(self) -> str:
-        return " ".join("".join(c for c, _ in line) for line in self.lines)
+        return " ".join(line.text for line in self.lines)
 
 
 def open_pdf(
-    path: str | Path, password: str | None = None, cache: DocumentCache | None = None
+    path: str | Path,
+    password: str | None = None,
+    cache: DocumentCache | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
 ) -> Document:
     """Open a PDF and extract its reading text and character map.
 
     With a ``cache``, a document seen before (same bytes) is loaded from it, and a
-    new one is stored in it unless it is encrypted.
+    new one is stored in it unless it is encrypted. ``progress(pages done, pages)``
+    is called as pages are read, and ``cancelled()`` is checked before each page.
 
     Raises:
         DocumentNotFoundError, NotAPDFError, EncryptedPDFError, DamagedPDFError,
         NoTextLayerError: with a message that says what is wrong.
+        CancelledError: when ``cancelled()`` turns true.
     """
     import pymupdf
 
@@ -232,7 +247,7 @@ def open_pdf(
         if pdf.page_count == 0:
             raise DamagedPDFError(f"{path}: the PDF has no pages")
         title = (pdf.metadata or {}).get("title") or path.stem
-        document = _build_document(pdf, path, sha256, title.strip())
+        document = _build_document(pdf, path, sha256, title.strip(), progress, cancelled)
         if cache is not None and not pdf.is_encrypted and password is None:
             cache.store_document(document)
         return document
@@ -247,11 +262,22 @@ def _read_bytes(path: Path) -> bytes:
         raise DocumentNotFoundError(f"{path}: cannot be read ({exc.strerror})") from exc
 
 
-def _build_document(pdf: pymupdf.Document, path: Path, sha256: str, title: str) -> Document:
+def _build_document(
+    pdf: pymupdf.Document,
+    path: Path,
+    sha256: str,
+    title: str,
+    progress: Callable[[int, int], None] | None,
+    cancelled: Callable[[], bool] | None,
+) -> Document:
     page_blocks: list[list[_Block]] = []
     sizes: list[tuple[float, float]] = []
     image_pages = 0
     for index in range(pdf.page_count):
+        if cancelled is not None and cancelled():
+            raise CancelledError(f"{path}: opening was cancelled")
+        if progress is not None:
+            progress(index, pdf.page_count)
         try:
             page = pdf[index]
             size = (page.rect.width, page.rect.height)
@@ -316,14 +342,15 @@ def _page_blocks(page_index: int, raw: dict[str, Any]) -> list[_Block]:
             ]
             normalised = normalise_line(chars)
             if normalised:
-                lines.append(normalised)
+                text = "".join(c for c, _ in normalised)
+                lines.append(_Line(text, np.array([b for _, b in normalised], dtype=np.float32)))
         if lines:
-            boxes = [box for line in lines for _, box in line]
+            boxes = np.concatenate([line.boxes for line in lines])
             bbox = (
-                min(b[0] for b in boxes),
-                min(b[1] for b in boxes),
-                max(b[2] for b in boxes),
-                max(b[3] for b in boxes),
+                float(boxes[:, 0].min()),
+                float(boxes[:, 1].min()),
+                float(boxes[:, 2].max()),
+                float(boxes[:, 3].max()),
             )
             blocks.append(_Block(page_index, bbox, lines))
     return blocks
@@ -487,65 +514,72 @@ def _reading_order(blocks: list[_Block], page_width: float) -> list[_Block]:
 
 
 class _TextBuilder:
-    """Accumulates text with its per-character page, box and line id."""
+    """Accumulates text in pieces (a line or a separator), each with its page,
+    line id and character boxes, and joins them once at the end."""
 
     def __init__(self) -> None:
-        self.chars: list[str] = []
+        self.texts: list[str] = []
+        self.boxes: list[np.ndarray] = []
         self.pages: list[int] = []
-        self.boxes: list[Box] = []
         self.lines: list[int] = []
+        self.length = 0
         self.line_count = 0
 
-    @property
-    def length(self) -> int:
-        return len(self.chars)
-
     def add_separator(self, separator: str, page: int) -> None:
-        for char in separator:
-            self._append(char, page, NO_BOX, -1)
+        self._append(separator, np.full((len(separator), 4), np.nan, np.float32), page, -1)
 
     def add_block(self, block: _Block) -> None:
         for line in block.lines:
-            if self.chars and self.chars[-1] != "\n" and not self._join_hyphenated(line):
+            if self.length and self._last(1) != "\n" and not self._join_hyphenated(line):
                 separator = " " if line is not block.lines[0] else BLOCK_SEPARATOR
-                self._append(separator, block.page, NO_BOX, -1)
-            for char, box in line:
-                self._append(char, block.page, box, self.line_count)
+                self.add_separator(separator, block.page)
+            self._append(line.text, line.boxes, block.page, self.line_count)
             self.line_count += 1
 
-    def _join_hyphenated(self, next_line: list[Char]) -> bool:
+    def _last(self, count: int) -> str:
+        """The last ``count`` characters so far."""
+        tail = ""
+        for text in reversed(self.texts):
+            tail = text + tail
+            if len(tail) >= count:
+                break
+        return tail[-count:]
+
+    def _join_hyphenated(self, next_line: _Line) -> bool:
         """Join a word broken at a line-end hyphen; True when no space is wanted.
 
         The hyphen is dropped when it splits a lowercase word ("con-" + "volution");
         it stays when the word has capitals or digits ("IO-" + "aware").
         """
-        last = self.chars[-1]
+        tail = self._last(2)
+        last, before = tail[-1], tail[:-1]
         if last not in HYPHENS:
             return False
-        first = next_line[0][0]
-        before = self.chars[-2] if len(self.chars) >= 2 else ""
+        first = next_line.text[0]
         if last == SOFT_HYPHEN or (before.islower() and first.islower()):
-            for column in (self.chars, self.pages, self.boxes, self.lines):
-                column.pop()
+            self.texts[-1] = self.texts[-1][:-1]  # a line never ends with a separator's char
+            self.boxes[-1] = self.boxes[-1][:-1]
+            self.length -= 1
             return True
         # "IO-" + "aware": a hyphen inside a compound stays, with no space after it.
         return before.isalnum() and first.isalpha()
 
-    def _append(self, char: str, page: int, box: Box, line: int) -> None:
-        self.chars.append(char)
+    def _append(self, text: str, boxes: np.ndarray, page: int, line: int) -> None:
+        self.texts.append(text)
+        self.boxes.append(boxes)
         self.pages.append(page)
-        self.boxes.append(box)
         self.lines.append(line)
+        self.length += len(text)
 
     def document(self, path: Path, sha256: str, title: str, pages: tuple[Page, ...]) -> Document:
-        n = len(self.chars)
+        sizes = [len(text) for text in self.texts]
         return Document(
             path=path,
             sha256=sha256,
             title=title,
-            text="".join(self.chars),
+            text="".join(self.texts),
             pages=pages,
-            char_page=np.array(self.pages, dtype=np.int32),
-            char_box=np.array(self.boxes, dtype=np.float32).reshape(n, 4),
-            char_line=np.array(self.lines, dtype=np.int32),
+            char_page=np.repeat(np.array(self.pages, dtype=np.int32), sizes),
+            char_box=(np.concatenate(self.boxes) if self.boxes else np.zeros((0, 4), np.float32)),
+            char_line=np.repeat(np.array(self.lines, dtype=np.int32), sizes),
         )

@@ -71,7 +71,6 @@ class AskPanel(QWidget):
         self.thorough = QCheckBox("Read every window (slower, for hard questions)")
         self.progress = QProgressBar()
         self.progress.setVisible(False)
-        self.progress.setFormat("reading %v of %m windows (Esc cancels)")
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.answers = QListWidget()
@@ -97,14 +96,19 @@ class AskPanel(QWidget):
             self.asked.emit(text)
 
     def set_ready(self, ready: bool, reason: str = "") -> None:
+        """Enable or disable asking; a reason also ends any progress shown."""
         self.question.setEnabled(ready)
         if reason:
+            self.progress.setVisible(False)
             self.status.setText(reason)
 
-    def show_working(self, message: str) -> None:
+    def show_working(
+        self, message: str, progress_format: str = "reading %v of %m windows (Esc cancels)"
+    ) -> None:
         self.answers.clear()
         self._shown = []
         self.status.setText(message)
+        self.progress.setFormat(progress_format)
         self.progress.setRange(0, 0)
         self.progress.setVisible(True)
 

@@ -83,13 +83,15 @@ class WorkerState:
             self.assistant = Assistant(resolve_model(self.model_path), self.settings)
         return self.assistant
 
-    def open(self, path: Path, password: str | None) -> OpenDocument | Document:
+    def open(
+        self, path: Path, password: str | None, progress: Any, cancelled: Any
+    ) -> OpenDocument | Document:
         """Open for questions; without a usable model, open for reading and finding only."""
         try:
             assistant = self.ensure_assistant()
         except ModelError:
-            return open_pdf(path, password, DocumentCache())
-        return assistant.open(path, password)
+            return open_pdf(path, password, DocumentCache(), progress, cancelled)
+        return assistant.open(path, password, progress, cancelled)
 
     def store(self) -> HistoryStore:
         if self.history is None:
@@ -273,8 +275,12 @@ class MainWindow(QMainWindow):
         recent = [str(path.resolve()), *[p for p in self._recent() if p != str(path.resolve())]]
         self.settings.setValue("recent_files", recent[:RECENT_FILES])
         self._fill_recent()
-        self.ask_panel.set_ready(False, "Reading the document's text…")
-        self._submit("open", lambda cancelled, progress: self.worker.open(path, password))
+        self.ask_panel.set_ready(False)
+        self.ask_panel.show_working("Reading the document's text…", "reading page %v of %m")
+        self._submit(
+            "open",
+            lambda cancelled, progress: self.worker.open(path, password, progress, cancelled),
+        )
 
     def ask_password(self, path: Path, retry: bool = False) -> QInputDialog:
         """Ask for an encrypted PDF's password without blocking; opening goes on after."""
