@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QColor, QIcon, QPalette
 from PySide6.QtWidgets import QApplication
 
@@ -61,4 +62,7 @@ def run(file: Path | None = None, model: Path | None = None) -> int:
     window.show()
     if file is not None:
         window.open_file(file)
+    quit_after = os.environ.get("DESKTOP_QA_QUIT_AFTER_MS")  # for smoke tests of a build
+    if quit_after:
+        QTimer.singleShot(int(quit_after), window.close)
     return app.exec()
