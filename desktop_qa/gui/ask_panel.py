@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeyEvent
@@ -31,6 +32,7 @@ class ShownAnswer:
     boxes: tuple[tuple[int, Box], ...]
     snippet: str
     verdict: bool | None = None
+    document: Path | None = None  # set when answers come from several documents
 
 
 def confidences(scores: list[float]) -> list[float]:
@@ -132,7 +134,8 @@ class AskPanel(QWidget):
         for answer, confidence in zip(
             answers, confidences([a.score for a in answers]), strict=True
         ):
-            facts = f"{confidence:.0%} confidence · page {answer.page}"
+            where = f"{answer.document.name}, page" if answer.document else "page"
+            facts = f"{confidence:.0%} confidence · {where} {answer.page}"
             item = QListWidgetItem(f"{answer.text}\n{facts}\n…{answer.snippet}…")
             item.setToolTip(f"score {answer.score:.2f} (sum of start and end logits)")
             self.answers.addItem(item)

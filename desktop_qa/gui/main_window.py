@@ -29,11 +29,11 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_qa import __version__
-from desktop_qa.core.assistant import Assistant, OpenDocument
+from desktop_qa.core.assistant import Assistant, LibraryResult, OpenDocument, ask_library
 from desktop_qa.core.cache import DocumentCache
 from desktop_qa.core.config import ReaderSettings
 from desktop_qa.core.document import Document, open_pdf
-from desktop_qa.core.errors import DesktopQAError, ModelError
+from desktop_qa.core.errors import DesktopQAError, DocumentError, ModelError
 from desktop_qa.core.history import HistoryStore, StoredQuestion
 from desktop_qa.core.model import resolve_model
 from desktop_qa.core.reader import ReadResult
@@ -125,6 +125,7 @@ class MainWindow(QMainWindow):
         self._question_id: int | None = None
         self.opened: OpenDocument | None = None
         self.text_only: Document | None = None  # an open document while no model is usable
+        self.library: list[OpenDocument] = []  # when set, questions go to all of these
         self.path: Path | None = None
         self.model_label = "loading model…"
         self.provider = ""
@@ -194,6 +195,7 @@ class MainWindow(QMainWindow):
         open_action = action("&Open…", self.choose_file, QKeySequence.StandardKey.Open)
         files.addAction(open_action)
         self.recent_menu = files.addMenu("Open &Recent")
+        files.addAction(action("Ask a &Folder of PDFs…", self.choose_library))
         export = files.addMenu("&Export this document's history")
         for label, fmt in (("CSV…", "csv"), ("JSON…", "json"), ("Markdown…", "md"),
                            ("Annotated PDF…", "pdf")):  # fmt: skip
@@ -267,6 +269,7 @@ class MainWindow(QMainWindow):
         self.path = path
         self.opened = None
         self.text_only = None
+        self.library = []
         self._hits, self._hit = [], -1
         self.setWindowTitle(f"{path.name} - desktop-qa")
         self.status_document.setText(path.name)
@@ -304,9 +307,48 @@ class MainWindow(QMainWindow):
                 self.open_file(Path(url.toLocalFile()))
                 break
 
+    # --- a library ---------------------------------------------------------------
+
+    def choose_library(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Ask every PDF in a folder")
+        if folder:
+            self.open_library(Path(folder))
+
+    def open_library(self, folder: Path) -> None:
+        """Read every PDF under ``folder``; questions then go to all of them at once."""
+        paths = sorted(p for p in folder.rglob("*") if p.suffix.lower() == ".pdf")
+        self.ask_panel.set_ready(False)
+        self.ask_panel.show_working(f"Reading {len(paths)} PDFs…", "document %v of %m")
+        worker = self.worker
+
+        def job(cancelled: Any, progress: Any) -> list[OpenDocument]:
+            assistant = worker.ensure_assistant()
+            opened = []
+            for number, path in enumerate(paths):
+                progress(number, len(paths))
+                try:
+                    opened.append(assistant.open(path, cancelled=cancelled))
+                except DocumentError:
+                    continue  # unreadable PDFs are left out of the library
+            return opened
+
+        self._submit("library", job)
+
+    def _library_ready(self, documents: list[OpenDocument]) -> None:
+        self.library = documents
+        pages = sum(o.document.page_count for o in documents)
+        self.ask_panel.set_ready(
+            bool(documents),
+            f"Library: {len(documents)} PDFs, {pages} pages. Questions go to all of them; "
+            "open a single PDF to leave the library.",
+        )
+
     # --- asking ------------------------------------------------------------------
 
     def ask(self, question: str) -> None:
+        if self.library:
+            self._ask_library(question, self.library)
+            return
         opened = self.opened
         if opened is None:
             self.ask_panel.show_message("Open a PDF first.")
@@ -326,16 +368,53 @@ class MainWindow(QMainWindow):
 
         self._submit("ask", job)
 
+    def _ask_library(self, question: str, documents: list[OpenDocument]) -> None:
+        self.ask_panel.show_working(f"Reading {len(documents)} PDFs for: {question}")
+        worker = self.worker
+        self._submit(
+            "library-ask",
+            lambda cancelled, progress: ask_library(
+                worker.ensure_assistant(), documents, question, cancelled=cancelled
+            ),
+        )
+
+    def _show_library_result(self, result: LibraryResult) -> None:
+        shown = [
+            ShownAnswer(
+                item.answer.text,
+                item.answer.score,
+                item.answer.page,
+                tuple((f.page, f.box) for f in item.answer.fragments),
+                _snippet(item.document.text, item.answer.char_start, item.answer.char_end),
+                None,
+                item.document.path,
+            )
+            for item in result.answers
+        ]
+        note = _reading_note(result.windows, result.windows_total, result.elapsed_ms)
+        self.ask_panel.show_answers(shown, result.no_answer, note)
+
     def cancel(self) -> None:
         self.runner.cancel()
 
     def highlight(self, answer: ShownAnswer) -> None:
+        if answer.document is not None and answer.document != self.path:
+            self._show_library_document(answer.document)
         self.view.set_highlights(list(answer.boxes))
         if answer.boxes:
             page, box = answer.boxes[0]
             self.view.go_to_page(page, box[1])
         else:
             self.view.go_to_page(answer.page)
+
+    def _show_library_document(self, path: Path) -> None:
+        """Show one of the library's documents in the viewer (its text is read already)."""
+        self.view.load(path)
+        self.path = path
+        self.opened = next((o for o in self.library if o.document.path == path), None)
+        self.setWindowTitle(f"{path.name} - desktop-qa")
+        self.status_document.setText(path.name)
+        self.page_box.setMaximum(max(1, self.view.page_count))
 
     def _show_result(self, result: ReadResult) -> None:
         assert self.opened is not None
@@ -351,10 +430,7 @@ class MainWindow(QMainWindow):
             for a in result.answers
         ]
         self.view.set_highlights([])
-        note = (
-            f"{result.windows} of {result.windows_total} windows read "
-            f"in {result.elapsed_ms / 1000:.1f} s"
-        )
+        note = _reading_note(result.windows, result.windows_total, result.elapsed_ms)
         self.ask_panel.show_answers(shown, result.no_answer, note)
 
     def show_stored(self, question: StoredQuestion) -> None:
@@ -488,6 +564,10 @@ class MainWindow(QMainWindow):
             self.refresh_history()
         elif kind in ("install", "import", "reload"):
             self._model_changed(result)
+        elif kind == "library" and isinstance(result, list):
+            self._library_ready(result)
+        elif kind == "library-ask" and isinstance(result, LibraryResult):
+            self._show_library_result(result)
 
     def _model_ready(self) -> None:
         assistant = self.worker.assistant
@@ -700,6 +780,10 @@ class MainWindow(QMainWindow):
             self.worker.history.close()
         self.view.close_document()
         super().closeEvent(event)
+
+
+def _reading_note(windows: int, total: int, elapsed_ms: float) -> str:
+    return f"{windows} of {total} windows read in {elapsed_ms / 1000:.1f} s"
 
 
 def _snippet(text: str, start: int, end: int) -> str:

@@ -25,7 +25,7 @@ from desktop_qa.gui.dialogs import load_reader_settings
 from desktop_qa.gui.main_window import MainWindow, WorkerState
 from tests.checkpoints import checkpoint
 from tests.conftest import shared_file
-from tests.pdfs import encrypted_pdf, scanned_pdf
+from tests.pdfs import encrypted_pdf, scanned_pdf, text_pdf
 
 
 class CountingModel:
@@ -349,3 +349,25 @@ def test_without_a_model_a_document_can_still_be_read_and_searched(
     qtbot.keyClicks(main.find_box, "dropout")
     assert main._hits
     main.close()
+
+
+def test_a_folder_of_pdfs_is_asked_at_once_and_answers_open_their_document(
+    qtbot: QtBot, window: tuple[MainWindow, CountingModel], tmp_path: Path
+) -> None:
+    main, _ = window
+    library = tmp_path / "library"
+    library.mkdir()
+    (library / "alexnet.pdf").write_bytes(shared_file("corpus", "alexnet.pdf").read_bytes())
+    text_pdf(library / "castle.pdf", ["The castle was built in 1066 by the duke."])
+    main.open_library(library)
+    qtbot.waitUntil(lambda: len(main.library) == 2, timeout=60_000)
+    assert "Library: 2 PDFs" in main.ask_panel.status.text()
+    ask(qtbot, main, "When was the castle built?")
+    shown = main.ask_panel._shown
+    assert shown and all(a.document is not None for a in shown)
+    names = {a.document.name for a in shown if a.document}
+    assert names <= {"alexnet.pdf", "castle.pdf"}
+    chosen = shown[0]
+    assert chosen.document is not None
+    assert main.path == chosen.document and main.view.highlights_on(chosen.page - 1)
+    assert chosen.document.name in main.ask_panel.answers.item(0).text()
