@@ -24,7 +24,7 @@ from desktop_qa.core.document import Document, Page
 
 log = logging.getLogger(__name__)
 
-EXTRACTION_VERSION = 1
+EXTRACTION_VERSION = 2
 TOKENS_VERSION = 1
 
 

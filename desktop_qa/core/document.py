@@ -75,12 +75,17 @@ PAGE_NUMBER = re.compile(
     re.IGNORECASE,
 )
 PAGE_SEPARATOR = "\n\n"
+OCR_LANGUAGE = "eng"
+OCR_DPI = 300
 BLOCK_SEPARATOR = "\n"
 
 
 @dataclass(frozen=True)
 class Page:
-    """One page: its 1-based number, its text range and its size in points."""
+    """One page: its 1-based number, its text range and its size in points.
+
+    ``ocr`` marks a page without a text layer whose text was recognised by OCR.
+    """
 
     number: int
     char_start: int
@@ -88,6 +93,7 @@ class Page:
     width: float
     height: float
     has_text: bool
+    ocr: bool = False
 
 
 @dataclass(frozen=True)
@@ -273,6 +279,8 @@ def _build_document(
     page_blocks: list[list[_Block]] = []
     sizes: list[tuple[float, float]] = []
     image_pages = 0
+    ocr_pages: set[int] = set()
+    tessdata = ocr_languages_folder()
     for index in range(pdf.page_count):
         if cancelled is not None and cancelled():
             raise CancelledError(f"{path}: opening was cancelled")
@@ -284,6 +292,9 @@ def _build_document(
             blocks = _page_blocks(index, page.get_text("rawdict", flags=_text_flags()))
             if not blocks and page.get_images():
                 image_pages += 1
+                if tessdata is not None:
+                    blocks = _ocr_blocks(page, index, tessdata)
+                    ocr_pages.update([index] if blocks else [])
         except Exception:  # a broken page must not cost the others; it reads as empty
             size, blocks = (0.0, 0.0), []
         sizes.append(size)
@@ -301,16 +312,54 @@ def _build_document(
         for block in _reading_order(kept, sizes[index][0]):
             builder.add_block(block)
         width, height = sizes[index]
-        pages.append(Page(index + 1, start, builder.length, width, height, builder.length > start))
+        has_text = builder.length > start
+        pages.append(
+            Page(index + 1, start, builder.length, width, height, has_text, index in ocr_pages)
+        )
 
     if not any(p.has_text for p in pages):
         if image_pages:
+            how = (
+                "OCR found no text in them"
+                if tessdata is not None
+                else "install Tesseract to read them by OCR (Debian/Ubuntu: apt install "
+                "tesseract-ocr; elsewhere see tesseract-ocr.github.io)"
+            )
             raise NoTextLayerError(
                 f"{path}: no text layer; {image_pages} of {len(pages)} pages are images only "
-                "(a scanned document?), and OCR is not available"
+                f"(a scanned document?), and {how}"
             )
         raise NoTextLayerError(f"{path}: the PDF contains no text")
     return builder.document(path, sha256, title, tuple(pages))
+
+
+def ocr_languages_folder() -> str | None:
+    """Tesseract's language data folder, or None when Tesseract is not installed.
+
+    ``DESKTOP_QA_OCR=0`` turns OCR off.
+    """
+    import os
+
+    import pymupdf
+
+    if os.environ.get("DESKTOP_QA_OCR") == "0":
+        return None
+    try:
+        folder = pymupdf.get_tessdata()
+    except Exception:  # pymupdf raises when it finds no Tesseract installation
+        return None
+    return str(folder) if folder and Path(folder, f"{OCR_LANGUAGE}.traineddata").is_file() else None
+
+
+def _ocr_blocks(page: pymupdf.Page, index: int, tessdata: str) -> list[_Block]:
+    """Text blocks recognised by Tesseract on a page that has only images."""
+    try:
+        textpage = page.get_textpage_ocr(
+            language=OCR_LANGUAGE, dpi=OCR_DPI, full=True, tessdata=tessdata
+        )
+        return _page_blocks(index, page.get_text("rawdict", flags=_text_flags(), textpage=textpage))
+    except Exception:  # a page OCR cannot read stays a page without text
+        return []
 
 
 def _text_flags() -> int:
