@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop_qa.core.assistant import Assistant
-from desktop_qa.core.model import load_model_info, resolve_model
+from desktop_qa.core.model import resolve_model
 from desktop_qa.core.squad import exact_match, f1_score
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -29,7 +29,7 @@ def main() -> None:
     parser.add_argument("--model", type=Path)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    info = load_model_info(args.model) if args.model else resolve_model(None)
+    info = resolve_model(args.model)
     assistant = Assistant(info)
     qa = json.loads((SHARED / "corpus" / "alexnet.qa.json").read_text(encoding="utf-8"))
     opened = assistant.open(SHARED / "corpus" / "alexnet.pdf")

@@ -19,7 +19,7 @@ from typing import Any
 
 from desktop_qa.core.assistant import Assistant, OpenDocument
 from desktop_qa.core.document import Document
-from desktop_qa.core.model import load_model_info, resolve_model
+from desktop_qa.core.model import resolve_model
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 KS = (1, 2, 4, 8, 16)
@@ -82,7 +82,7 @@ def main() -> None:
     parser.add_argument("--model", type=Path)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    info = load_model_info(args.model) if args.model else resolve_model(None)
+    info = resolve_model(args.model)
     assistant = Assistant(info)
     rows: dict[str, dict[str, Any]] = {}
     for name, make in (

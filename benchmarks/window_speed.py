@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from desktop_qa.core.chunking import EncodedBatch, Window
-from desktop_qa.core.model import FP32_GRAPH, INT8_GRAPH, load_model_info, resolve_model
+from desktop_qa.core.model import FP32_GRAPH, INT8_GRAPH, resolve_model
 from desktop_qa.core.reader import OnnxQAModel
 
 WINDOW = 384
@@ -48,7 +48,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    info = load_model_info(args.model) if args.model else resolve_model(None)
+    info = resolve_model(args.model)
     graphs = [g for g in (FP32_GRAPH, INT8_GRAPH) if (info.path / g).is_file()]
     vocab = len(json.loads((info.path / "tokenizer.json").read_text())["model"]["vocab"])
     rows = []
