@@ -109,6 +109,16 @@ class TrainConfig:
         return {key: str(values[key]) for key in RUN_IDENTITY}
 
 
+def shipped_dir(name: str) -> Path:
+    """A folder that comes with desktop-qa (``models``, ``resources``): beside the
+    package in a checkout, else under ``<prefix>/share/desktop-qa`` of a wheel install."""
+    import sys
+
+    checkout = Path(__file__).resolve().parents[2] / name
+    installed = Path(sys.prefix) / "share" / APP_NAME / name
+    return checkout if checkout.is_dir() or not installed.is_dir() else installed
+
+
 def data_dir() -> Path:
     """The per-user data folder (``DESKTOP_QA_DATA_DIR`` overrides it)."""
     override = os.environ.get("DESKTOP_QA_DATA_DIR")

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from desktop_qa.core.config import installed_models_dir
+from desktop_qa.core.config import installed_models_dir, shipped_dir
 from desktop_qa.core.errors import BrokenModelError, ModelError, ModelNotFoundError
 
 MANIFEST_NAME = "desktop_qa.json"
@@ -28,8 +28,8 @@ FP32_GRAPH = "model.onnx"
 INT8_GRAPH = "model_quantized.onnx"
 TOKENIZER_NAME = "tokenizer.json"
 DEFAULT_MODEL_NAME = "default"
-#: Models that come with desktop-qa (the repository's ``models/`` folder).
-SHIPPED_MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
+#: Models that come with desktop-qa (the repository's ``models/`` folder, or a wheel's copy).
+SHIPPED_MODELS_DIR = shipped_dir("models")
 SHIPPED_DEFAULT = "desktop-qa-minilm-squad"
 
 

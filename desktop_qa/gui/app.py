@@ -10,11 +10,11 @@ from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QColor, QIcon, QPalette
 from PySide6.QtWidgets import QApplication
 
-from desktop_qa.core.config import data_dir
+from desktop_qa.core.config import data_dir, shipped_dir
 from desktop_qa.gui.main_window import MainWindow
 
 SETTINGS_NAME = "gui.ini"
-ICON = Path(__file__).resolve().parents[2] / "resources" / "desktop-qa.svg"
+ICON = shipped_dir("resources") / "desktop-qa.svg"
 DARK = {
     QPalette.ColorRole.Window: "#2b2d30",
     QPalette.ColorRole.WindowText: "#e6e6e6",
