@@ -113,7 +113,7 @@ class Assistant:
         else:
             order = [opened.windows[window] for _, window in opened.index.ranked(question)]
         return self.reader.read(
-            opened.document, opened.tokens, question, progress, cancelled, order, thorough
+            opened.document, opened.tokens, question, order, progress, cancelled, thorough
         )
 
 
@@ -161,7 +161,7 @@ def ask_library(
             opened = documents[number]
             windows = [opened.windows[w] for doc, w in stage if doc == number]
             result = assistant.reader.read(
-                opened.document, opened.tokens, question, None, cancelled, windows, thorough=True
+                opened.document, opened.tokens, question, windows, None, cancelled, thorough=True
             )
             found.extend(LibraryAnswer(opened.document, a) for a in result.answers)
             no_answers.append(result.no_answer)

@@ -22,7 +22,6 @@ from desktop_qa.core.chunking import (
     QATokenizer,
     Window,
     encode_windows,
-    plan_windows,
     tokenize_question,
 )
 from desktop_qa.core.config import ReaderSettings
@@ -190,9 +189,9 @@ class Reader:
         document: Document,
         tokens: DocumentTokens,
         question_text: str,
+        order: list[Window],
         progress: ProgressCallback | None = None,
         cancelled: Callable[[], bool] | None = None,
-        order: list[Window] | None = None,
         thorough: bool = False,
     ) -> ReadResult:
         """Answer one question from the document's windows.
@@ -201,7 +200,7 @@ class Reader:
             order: Windows to read, most promising first (from retrieval); they
                 must fit a question of ``max_question_tokens``. They are read
                 ``retrieval_k`` at a time, and reading stops once the best answer
-                scores at least ``widen_below``. Without it, every window is read.
+                scores at least ``widen_below``.
             thorough: Read all of ``order`` in one round.
 
         Raises:
@@ -212,12 +211,8 @@ class Reader:
         settings = self.settings
         question = tokenize_question(self.tokenizer, question_text, settings.max_question_tokens)
         template = self.tokenizer.template
-        if order is None:
-            capacity = settings.max_seq_len - len(question.ids) - template.special_count
-            order = plan_windows(tokens, capacity, settings.stride) if len(tokens) else []
-            step = max(len(order), 1)
-        else:
-            step = max(len(order), 1) if thorough else settings.retrieval_k or max(len(order), 1)
+        everything = max(len(order), 1)
+        step = everything if thorough else settings.retrieval_k or everything
         candidates: list[Candidate] = []
         lowest_null = np.inf
         read = 0
