@@ -501,7 +501,8 @@ def _union(a: Box, b: Box) -> Box:
 
 def _running_heads(page_blocks: list[list[_Block]], heights: list[float]) -> set[int]:
     """Ids of blocks that are page numbers or headers/footers repeated across pages."""
-    candidates: list[tuple[_Block, str]] = []
+    # (block, its text, the text with numbers masked: the same on every page for a running head)
+    candidates: list[tuple[_Block, str, str]] = []
     for blocks, height in zip(page_blocks, heights, strict=True):
         for block in blocks:
             in_margin = (
@@ -510,18 +511,16 @@ def _running_heads(page_blocks: list[list[_Block]], heights: list[float]) -> set
             )
             text = block.text.strip()
             if in_margin and len(text) <= 120:
-                candidates.append((block, text))
+                candidates.append((block, text, re.sub(r"\d+", "#", text.lower())))
     pattern_pages: dict[str, set[int]] = {}
-    for block, text in candidates:
-        pattern = re.sub(r"\d+", "#", text.lower())
+    for block, _, pattern in candidates:
         pattern_pages.setdefault(pattern, set()).add(block.page)
     repeat_threshold = max(2, math.ceil(0.3 * len(page_blocks)))
-    running = set()
-    for block, text in candidates:
-        pattern = re.sub(r"\d+", "#", text.lower())
-        if PAGE_NUMBER.match(text) or len(pattern_pages[pattern]) >= repeat_threshold:
-            running.add(id(block))
-    return running
+    return {
+        id(block)
+        for block, text, pattern in candidates
+        if PAGE_NUMBER.match(text) or len(pattern_pages[pattern]) >= repeat_threshold
+    }
 
 
 def _reading_order(blocks: list[_Block], page_width: float) -> list[_Block]:
