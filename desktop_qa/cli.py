@@ -16,7 +16,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from desktop_qa import __version__
-from desktop_qa.core.config import PROVIDER_CHOICES, ReaderSettings, TrainConfig
+from desktop_qa.core.config import (
+    PROVIDER_CHOICES,
+    TRAIN_PRECISIONS,
+    ReaderSettings,
+    TrainConfig,
+)
 from desktop_qa.core.errors import (
     DatasetError,
     DesktopQAError,
@@ -193,6 +198,11 @@ def build_parser() -> argparse.ArgumentParser:
             flag, type=kind, default=field.default, metavar="N",
             help=f"{help_text} (default %(default)s)",
         )  # fmt: skip
+    train.add_argument(
+        "--precision", choices=TRAIN_PRECISIONS, default="fp32",
+        help="bf16: mixed precision, about twice as fast where the CPU has AVX512-BF16 "
+        "(default %(default)s)",
+    )  # fmt: skip
     train.set_defaults(handler=run_train)
     return parser
 

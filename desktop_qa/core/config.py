@@ -75,8 +75,9 @@ class ReaderSettings:
 #: Settings that must match for a run to resume from a checkpoint.
 RUN_IDENTITY = (
     "base", "data", "max_seq_len", "stride", "epochs", "learning_rate", "batch_size",
-    "warmup", "weight_decay", "seed", "limit_questions", "validation_articles",
+    "warmup", "weight_decay", "seed", "limit_questions", "validation_articles", "precision",
 )  # fmt: skip
+TRAIN_PRECISIONS = ("fp32", "bf16")
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,7 @@ class TrainConfig:
     validation_limit: int | None = None
     checkpoint_every: int = 50
     stop_after_steps: int | None = None
+    precision: str = "fp32"  # "bf16": mixed precision, about 2x faster on CPUs with AVX512-BF16
     name: str = "desktop-qa-minilm-squad"
 
     def identity(self) -> dict[str, str]:

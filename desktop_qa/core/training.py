@@ -37,7 +37,7 @@ from desktop_qa.core.chunking import (
     tokenize_document,
     tokenize_question,
 )
-from desktop_qa.core.config import ReaderSettings, TrainConfig
+from desktop_qa.core.config import TRAIN_PRECISIONS, ReaderSettings, TrainConfig
 from desktop_qa.core.errors import DatasetError, InputError
 from desktop_qa.core.model import FP32_GRAPH, INT8_GRAPH, MANIFEST_NAME, TOKENIZER_NAME
 from desktop_qa.core.squad import SquadQuestion, evaluate, paragraphs_of, predict
@@ -178,6 +178,8 @@ def train(config: TrainConfig, log: TextIO = sys.stderr) -> dict[str, Any]:
     from transformers import AutoModelForQuestionAnswering, get_linear_schedule_with_warmup
 
     _check_base(config.base)
+    if config.precision not in TRAIN_PRECISIONS:
+        raise InputError(f"precision must be one of {', '.join(TRAIN_PRECISIONS)}")
     torch.manual_seed(config.seed)
     torch.set_num_threads(os.cpu_count() or 1)
     tokenizer = QATokenizer.from_file(config.base / TOKENIZER_NAME)
@@ -215,9 +217,11 @@ def train(config: TrainConfig, log: TextIO = sys.stderr) -> dict[str, Any]:
     began = time.perf_counter()
     started_at = step
     last_report = began
+    mixed = config.precision == "bf16"
     while step < len(plan):
         batch = _pad(features, plan[step])
-        loss = model(**batch).loss
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=mixed):
+            loss = model(**batch).loss
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()

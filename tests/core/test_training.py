@@ -129,3 +129,28 @@ def test_a_checkpoint_of_other_settings_is_not_resumed(tiny_base: Path, tmp_path
     train(config, StringIO())
     with pytest.raises(InputError, match="other settings"):
         train(replace(config, learning_rate=5e-5), StringIO())
+
+
+def test_bf16_mixed_precision_trains_in_bf16_and_is_part_of_the_run_identity(
+    tiny_base: Path, tmp_path: Path
+) -> None:
+    from desktop_qa.core.errors import InputError
+
+    data = synthetic_squad(tmp_path / "train.json")
+    config = TrainConfig(
+        base=tiny_base, data=data, out=tmp_path / "fp32", max_seq_len=128, stride=32,
+        batch_size=4, validation_articles=2, checkpoint_every=1, stop_after_steps=2,
+        learning_rate=1e-3,
+    )  # fmt: skip
+    mixed = replace(config, out=tmp_path / "bf16", precision="bf16")
+    train(config, StringIO())
+    train(mixed, StringIO())
+    full = torch.load(config.out / CHECKPOINT_NAME, weights_only=False)["model"]
+    half = torch.load(mixed.out / CHECKPOINT_NAME, weights_only=False)["model"]
+    assert all(half[k].dtype == torch.float32 for k in half)  # master weights stay fp32
+    differences = [
+        float((full[k] - half[k]).abs().max()) for k in full if full[k].is_floating_point()
+    ]
+    assert 0 < max(differences) < 0.1  # same steps, rounded matrix products
+    with pytest.raises(InputError, match="other settings"):
+        train(replace(mixed, precision="fp32"), StringIO())
