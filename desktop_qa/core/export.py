@@ -196,6 +196,8 @@ def _write_atomically(out: Path, data: bytes) -> Path:
         try:
             with os.fdopen(handle, "wb") as stream:
                 stream.write(data)
+                stream.flush()
+                os.fsync(stream.fileno())  # the new file is whole on disk before it replaces the old
             Path(temporary).replace(out)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
