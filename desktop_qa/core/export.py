@@ -197,7 +197,9 @@ def _write_atomically(out: Path, data: bytes) -> Path:
             with os.fdopen(handle, "wb") as stream:
                 stream.write(data)
                 stream.flush()
-                os.fsync(stream.fileno())  # the new file is whole on disk before it replaces the old
+                os.fsync(
+                    stream.fileno()
+                )  # the new file is whole on disk before it replaces the old
             Path(temporary).replace(out)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)

@@ -14,8 +14,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtCore import QByteArray, QSettings, Qt, QUrl
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDesktopServices,
+    QDragEnterEvent,
+    QDropEvent,
+    QKeySequence,
+)
 from PySide6.QtWidgets import (
     QFileDialog,
     QInputDialog,
@@ -168,6 +175,8 @@ class MainWindow(QMainWindow):
         self.history_panel.delete_requested.connect(self.delete_question)
         self.history_panel.filter_changed.connect(self.refresh_history)
         self.view.page_changed.connect(self._page_changed)
+        self.view.web_link_clicked.connect(self.confirm_web_link)
+        self.view.link_refused.connect(self._link_refused)
         self.page_box.valueChanged.connect(self.view.go_to_page)
         self.find_box.textChanged.connect(self.find_text)
         self.find_box.returnPressed.connect(self.find_next)
@@ -751,6 +760,26 @@ class MainWindow(QMainWindow):
         if scores:
             facts.append(f"held-out SQuAD EM {scores['exact']} / F1 {scores['f1']}")
         return "<br>".join(facts)
+
+    def confirm_web_link(self, url: str) -> QMessageBox:
+        """Ask before a clicked web link goes to the browser (PDF links can mislead)."""
+        box = QMessageBox(
+            QMessageBox.Icon.Question, "Open a web link?",
+            f"This link in the document goes to:\n\n{url}\n\nOpen it in your browser?",
+            QMessageBox.StandardButton.Open | QMessageBox.StandardButton.Cancel, self,
+        )  # fmt: skip
+        box.setObjectName("link-dialog")
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.accepted.connect(lambda: QDesktopServices.openUrl(QUrl(url)))
+        box.open()
+        return box
+
+    def _link_refused(self, target: str) -> None:
+        self.statusBar().showMessage(
+            f"Link not followed ({target}): desktop-qa never starts programs, opens other "
+            "files or runs scripts from a PDF.",
+            10_000,
+        )
 
     def _error_dialog(self, title: str, message: str) -> None:
         box = QMessageBox(QMessageBox.Icon.Warning, title, message, parent=self)

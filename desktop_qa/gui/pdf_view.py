@@ -2,14 +2,20 @@
 
 Only pages that are painted get rendered, and rendered pages are cached
 (least recently used first out), so a 300-page document shows its first page
-at once. Boxes are in PDF points (pymupdf page coordinates), the same ones the
-core returns, scaled by the zoom.
+at once. Links act only when clicked: a link inside the document scrolls to
+its target, a web address is handed to the window (which asks before opening
+it), and anything else (launching a file or program, another PDF, a script)
+is never run. pymupdf runs no PDF JavaScript.
+
+Boxes are in PDF points (pymupdf page coordinates), the same ones the core
+returns, scaled by the zoom.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from pathlib import Path
+from typing import Any
 
 import pymupdf
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
@@ -36,6 +42,22 @@ HIGHLIGHT_EDGE = QColor(230, 140, 0, 200)
 SEARCH_HIT = QColor(60, 140, 255, 60)
 CURRENT_HIT = QColor(60, 140, 255, 140)
 SELECTION = QColor(40, 110, 220, 50)
+CLICK_SLOP = 4  # pixels a press may move and still be a click (on a link)
+WEB_SCHEMES = ("http://", "https://", "mailto:")
+
+
+def link_target(link: dict[str, Any]) -> str:
+    """What a pymupdf link points to, in words, for a tooltip or a refusal."""
+    kind = link.get("kind")
+    if kind in (pymupdf.LINK_GOTO, pymupdf.LINK_NAMED) and link.get("page", -1) >= 0:
+        return f"page {link['page'] + 1}"
+    if kind == pymupdf.LINK_URI:
+        return str(link.get("uri", ""))
+    if kind == pymupdf.LINK_LAUNCH:
+        return f"starts {link.get('file') or link.get('uri') or 'a program'}"
+    if kind == pymupdf.LINK_GOTOR:
+        return f"opens another file: {link.get('file', '?')}"
+    return "an action desktop-qa does not run"
 
 
 class PasswordNeededError(Exception):
@@ -52,6 +74,7 @@ class PageWidget(QWidget):
         self._anchor: QPointF | None = None
         self.setFixedSize(size)
         self.setCursor(Qt.CursorShape.IBeamCursor)
+        self.setMouseTracking(True)  # to show the pointing hand over links
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt's name
         painter = QPainter(self)
@@ -80,15 +103,27 @@ class PageWidget(QWidget):
             self.view.select(self.index, None)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt's name
-        if self._anchor is not None:
-            zoom = self.view.zoom
-            a, b = self._anchor, event.position()
-            box = (min(a.x(), b.x()) / zoom, min(a.y(), b.y()) / zoom,
-                   max(a.x(), b.x()) / zoom, max(a.y(), b.y()) / zoom)  # fmt: skip
-            self.view.select(self.index, box)
+        if self._anchor is None:
+            link = self.view.link_at(self.index, event.position())
+            hand = Qt.CursorShape.PointingHandCursor if link else Qt.CursorShape.IBeamCursor
+            self.setCursor(hand)
+            self.setToolTip(link_target(link) if link else "")
+            return
+        zoom = self.view.zoom
+        a, b = self._anchor, event.position()
+        box = (min(a.x(), b.x()) / zoom, min(a.y(), b.y()) / zoom,
+               max(a.x(), b.x()) / zoom, max(a.y(), b.y()) / zoom)  # fmt: skip
+        self.view.select(self.index, box)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt's name
-        self._anchor = None
+        anchor, self._anchor = self._anchor, None
+        if anchor is None or event.button() != Qt.MouseButton.LeftButton:
+            return
+        moved = (event.position() - anchor).manhattanLength()
+        link = self.view.link_at(self.index, event.position())
+        if link is not None and moved <= CLICK_SLOP:
+            self.view.select(self.index, None)
+            self.view.follow(link)
 
 
 class PdfView(QScrollArea):
@@ -96,6 +131,8 @@ class PdfView(QScrollArea):
 
     page_changed = Signal(int)  # the 1-based page at the top of the view
     zoom_changed = Signal(float)
+    web_link_clicked = Signal(str)  # a web address the user clicked; the window asks first
+    link_refused = Signal(str)  # a clicked link desktop-qa never follows, in words
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -109,6 +146,7 @@ class PdfView(QScrollArea):
         self._cache: OrderedDict[tuple[int, float], QPixmap] = OrderedDict()
         self._highlights: dict[int, list[Box]] = {}
         self._hits: dict[int, list[tuple[Box, bool]]] = {}
+        self._links: dict[int, list[dict[str, Any]]] = {}
         self.selection: tuple[int, Box] | None = None
         self._last_page = 0
         self.verticalScrollBar().valueChanged.connect(self._scrolled)
@@ -143,6 +181,7 @@ class PdfView(QScrollArea):
         self._cache.clear()
         self._highlights = {}
         self._hits = {}
+        self._links = {}
         self.selection = None
         self._layout_pages()
 
@@ -217,6 +256,37 @@ class PdfView(QScrollArea):
 
     def search_hits_on(self, index: int) -> list[tuple[Box, bool]]:
         return self._hits.get(index, [])
+
+    # --- links ---------------------------------------------------------------------
+
+    def links_on(self, index: int) -> list[dict[str, Any]]:
+        """The page's links as pymupdf lists them (read once, when first needed)."""
+        if index not in self._links:
+            try:
+                self._links[index] = [] if self.pdf is None else self.pdf[index].get_links()
+            except (RuntimeError, ValueError):  # a damaged annotation list: no links
+                self._links[index] = []
+        return self._links[index]
+
+    def link_at(self, index: int, position: QPointF) -> dict[str, Any] | None:
+        """The link under a point of a page widget (pixels), if any."""
+        point = pymupdf.Point(position.x() / self.zoom, position.y() / self.zoom)
+        for link in self.links_on(index):
+            if point in link["from"]:
+                return link
+        return None
+
+    def follow(self, link: dict[str, Any]) -> None:
+        """Act on a clicked link: jump inside the document, or hand a web address on."""
+        kind = link.get("kind")
+        if kind in (pymupdf.LINK_GOTO, pymupdf.LINK_NAMED) and link.get("page", -1) >= 0:
+            target = link.get("to")
+            y = target.y if isinstance(target, pymupdf.Point) and target.y > 0 else None
+            self.go_to_page(link["page"] + 1, y)
+        elif kind == pymupdf.LINK_URI and str(link.get("uri", "")).lower().startswith(WEB_SCHEMES):
+            self.web_link_clicked.emit(str(link["uri"]))
+        else:
+            self.link_refused.emit(link_target(link))
 
     # --- selection -----------------------------------------------------------------
 
