@@ -34,7 +34,7 @@ def opened_urls() -> Iterator[OpenedUrls]:
     recorder = OpenedUrls()
     schemes = ("http", "https", "file", "mailto", "javascript")
     for scheme in schemes:
-        QDesktopServices.setUrlHandler(scheme, recorder, b"open")
+        QDesktopServices.setUrlHandler(scheme, recorder, "open")  # type: ignore[arg-type]
     yield recorder
     for scheme in schemes:
         QDesktopServices.unsetUrlHandler(scheme)
