@@ -1,0 +1,80 @@
+"""``python -m build`` makes a wheel and an sdist that carry the built-in model and resources,
+and the installed wheel answers with that model."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import sysconfig
+import tarfile
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from desktop_qa.core.config import shipped_dir
+from tests.conftest import shared_file
+
+ROOT = Path(__file__).resolve().parents[2]
+BUILT_IN_NAME = "desktop-qa-minilm-squad"
+BUILT_IN = f"models/{BUILT_IN_NAME}"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    pytest.importorskip("build")
+    out = tmp_path_factory.mktemp("dist")
+    subprocess.run(
+        [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(ROOT)],
+        check=True, capture_output=True, timeout=600,
+    )  # fmt: skip
+    return out
+
+
+def test_the_wheel_and_sdist_carry_the_model_catalogue_and_icon(built: Path) -> None:
+    model_files = sorted(p.name for p in (shipped_dir("models") / BUILT_IN_NAME).iterdir())
+    (wheel,) = built.glob("*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+    shared = [n.split("/share/desktop-qa/", 1)[1] for n in names if "/share/desktop-qa/" in n]
+    assert {f"{BUILT_IN}/{name}" for name in model_files} <= set(shared)
+    assert {"models/known_models.json", "resources/desktop-qa.svg"} <= set(shared)
+    assert "desktop_qa/resources/verify_pairs.json" in names
+    (sdist,) = built.glob("*.tar.gz")
+    with tarfile.open(sdist) as archive:
+        members = {m.split("/", 1)[1] for m in archive.getnames() if "/" in m}
+    assert {f"{BUILT_IN}/{name}" for name in model_files} <= members
+    assert {"resources/desktop-qa.svg", "pyproject.toml", "README.md"} <= members
+
+
+def test_the_installed_wheel_answers_with_its_built_in_model(built: Path, tmp_path: Path) -> None:
+    paper = shared_file("corpus", "alexnet.pdf")
+    prefix = tmp_path / "prefix"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(prefix)], check=True)
+    (wheel,) = built.glob("*.whl")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--prefix",
+         str(prefix), str(wheel)],
+        check=True, timeout=300,
+    )  # fmt: skip
+    # The dependencies come from this environment, after the wheel's own site-packages.
+    site = Path(sysconfig.get_paths(vars={"base": str(prefix)})["purelib"])
+    (site / "dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    python = prefix / "bin" / "python"
+    env = {"DESKTOP_QA_DATA_DIR": str(tmp_path / "data"), "PATH": "/usr/bin:/bin"}
+    listed = subprocess.run(
+        [python, "-m", "desktop_qa", "model", "list", "--json"],
+        capture_output=True, text=True, env=env, check=True, timeout=120, cwd=tmp_path,
+    )  # fmt: skip
+    models = json.loads(listed.stdout)["models"]
+    default = next(m for m in models if m.get("default"))
+    assert str(prefix / "share" / "desktop-qa") in default["path"]
+    asked = subprocess.run(
+        [python, "-m", "desktop_qa", "ask", str(paper), "What was used to reduce overfitting?",
+         "--json", "--no-history"],
+        capture_output=True, text=True, env=env, timeout=300, cwd=tmp_path,
+    )  # fmt: skip
+    assert asked.returncode == 0, asked.stderr
+    answer = json.loads(asked.stdout)
+    assert answer["answers"] and answer["document"]["pages"] == 9
