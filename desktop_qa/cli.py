@@ -247,6 +247,11 @@ def _add_reader_options(parser: argparse.ArgumentParser) -> None:
         "answer is weak (default %(default)s; 0 reads every window)",
     )  # fmt: skip
     parser.add_argument("--thorough", action="store_true", help="read every window of the document")
+    parser.add_argument(
+        "--open-timeout", type=float, default=defaults.open_budget_s, metavar="SECONDS",
+        help="give up on a document that takes longer to open (text and OCR; "
+        "default %(default)s, 0: no limit)",
+    )  # fmt: skip
 
 
 def _settings(args: argparse.Namespace) -> ReaderSettings:
@@ -258,6 +263,7 @@ def _settings(args: argparse.Namespace) -> ReaderSettings:
         batch_size=args.batch_size,
         provider=args.provider,
         retrieval_k=args.retrieval_k,
+        open_budget_s=args.open_timeout,
     )
 
 

@@ -77,7 +77,9 @@ class Assistant:
 
         ``progress`` counts pages read; ``cancelled`` is checked between pages.
         """
-        document = open_pdf(path, password, self.cache, progress, cancelled)
+        document = open_pdf(
+            path, password, self.cache, progress, cancelled, self.settings.open_budget_s
+        )
         tokens = self.cache.load_tokens(document.sha256, self.tokenizer_key)
         if tokens is None:
             tokens = tokenize_document(self.tokenizer, document.text)

@@ -32,6 +32,8 @@ class ReaderSettings:
             every window in one round ("thorough").
         widen_below: Another round is read while the best answer scores below
             this (a start + end logit sum; what counts as weak depends on the model).
+        open_budget_s: Seconds one document may take to open (text and OCR)
+            before it is given up; 0 means no limit.
     """
 
     top_k: int = 5
@@ -45,6 +47,7 @@ class ReaderSettings:
     provider: str = "auto"
     retrieval_k: int = 8
     widen_below: float = 5.0
+    open_budget_s: float = 600.0
 
     def __post_init__(self) -> None:
         positive = {
@@ -59,6 +62,8 @@ class ReaderSettings:
                 raise InputError(f"{name.replace('_', '-')} must be at least 1, not {value}")
         if self.retrieval_k < 0:
             raise InputError(f"retrieval-k must not be negative, not {self.retrieval_k}")
+        if self.open_budget_s < 0:
+            raise InputError(f"open-timeout must not be negative, not {self.open_budget_s}")
         if self.stride < 0:
             raise InputError(f"stride must not be negative, not {self.stride}")
         if self.max_seq_len < self.max_question_tokens + 8:

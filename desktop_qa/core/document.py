@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+import time
 import unicodedata
 from collections import Counter
 from collections.abc import Callable
@@ -30,6 +31,7 @@ from desktop_qa.core.errors import (
     EncryptedPDFError,
     NotAPDFError,
     NoTextLayerError,
+    SlowDocumentError,
 )
 
 if TYPE_CHECKING:
@@ -210,16 +212,18 @@ def open_pdf(
     cache: DocumentCache | None = None,
     progress: Callable[[int, int], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
+    budget_s: float = 0.0,
 ) -> Document:
     """Open a PDF and extract its reading text and character map.
 
     With a ``cache``, a document seen before (same bytes) is loaded from it, and a
     new one is stored in it unless it is encrypted. ``progress(pages done, pages)``
-    is called as pages are read, and ``cancelled()`` is checked before each page.
+    is called as pages are read, and ``cancelled()`` is checked before each page,
+    as is the time budget (``budget_s`` seconds; 0 for none).
 
     Raises:
         DocumentNotFoundError, NotAPDFError, EncryptedPDFError, DamagedPDFError,
-        NoTextLayerError: with a message that says what is wrong.
+        NoTextLayerError, SlowDocumentError: with a message that says what is wrong.
         CancelledError: when ``cancelled()`` turns true.
     """
     import pymupdf
@@ -253,7 +257,8 @@ def open_pdf(
         if pdf.page_count == 0:
             raise DamagedPDFError(f"{path}: the PDF has no pages")
         title = (pdf.metadata or {}).get("title") or path.stem
-        document = _build_document(pdf, path, sha256, title.strip(), progress, cancelled)
+        deadline = time.monotonic() + budget_s if budget_s > 0 else math.inf
+        document = _build_document(pdf, path, sha256, title.strip(), progress, cancelled, deadline)
         if cache is not None and not pdf.is_encrypted and password is None:
             cache.store_document(document)
         return document
@@ -275,6 +280,7 @@ def _build_document(
     title: str,
     progress: Callable[[int, int], None] | None,
     cancelled: Callable[[], bool] | None,
+    deadline: float,
 ) -> Document:
     page_blocks: list[list[_Block]] = []
     sizes: list[tuple[float, float]] = []
@@ -284,6 +290,11 @@ def _build_document(
     for index in range(pdf.page_count):
         if cancelled is not None and cancelled():
             raise CancelledError(f"{path}: opening was cancelled")
+        if time.monotonic() > deadline:
+            raise SlowDocumentError(
+                f"{path}: gave up at page {index + 1} of {pdf.page_count}: reading it took "
+                "longer than the time budget for one document (--open-timeout SECONDS)"
+            )
         if progress is not None:
             progress(index, pdf.page_count)
         try:

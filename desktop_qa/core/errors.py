@@ -51,6 +51,12 @@ class DamagedPDFError(DocumentError):
     exit_code = 15
 
 
+class SlowDocumentError(DocumentError):
+    """Opening the PDF took longer than its time budget (a pathological file?)."""
+
+    exit_code = 16
+
+
 class InputError(DesktopQAError):
     """A question or an option value is unusable."""
 

@@ -97,7 +97,8 @@ class WorkerState:
         try:
             assistant = self.ensure_assistant()
         except ModelError:
-            return open_pdf(path, password, DocumentCache(), progress, cancelled)
+            budget = self.settings.open_budget_s
+            return open_pdf(path, password, DocumentCache(), progress, cancelled, budget)
         return assistant.open(path, password, progress, cancelled)
 
     def store(self) -> HistoryStore:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 from pathlib import Path
 
 import pymupdf
@@ -11,7 +13,7 @@ import pytest
 from desktop_qa.core.assistant import Assistant
 from desktop_qa.core.cache import DocumentCache
 from desktop_qa.core.document import open_pdf
-from desktop_qa.core.errors import CancelledError
+from desktop_qa.core.errors import CancelledError, SlowDocumentError
 from desktop_qa.core.model import load_model_info
 
 
@@ -98,3 +100,18 @@ def test_an_extremely_long_question_is_cut_with_a_warning(
         result = assistant.ask(opened, "When did the bridge open? " * 2000)
     assert result.question_truncated and result.answers
     assert "only its first 64" in caplog.text
+
+
+def test_a_document_over_its_time_budget_is_given_up_with_its_own_error(
+    long_pdf: Path, tmp_path: Path
+) -> None:
+    with pytest.raises(SlowDocumentError, match=r"gave up at page \d+ of 2000"):
+        open_pdf(long_pdf, budget_s=0.2)
+    completed = subprocess.run(
+        [sys.executable, "-m", "desktop_qa", "ask", str(long_pdf), "Which castle?",
+         "--open-timeout", "0.2", "--no-history"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert completed.returncode == SlowDocumentError.exit_code == 16
+    assert completed.stderr.count("\n") == 1 and "--open-timeout" in completed.stderr
+    assert open_pdf(long_pdf, budget_s=0).page_count == 2000  # 0: no limit
