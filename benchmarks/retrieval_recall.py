@@ -6,7 +6,8 @@ Measured on ``../shared/corpus/alexnet.qa.json`` (questions about a real paper;
 a window holding any place the paper states the answer counts) and on
 ``../shared/squad/dev-v2.0-sample.json`` with all its contexts joined into one
 long document (answerable questions only). Uses the model's tokenizer and the
-reader's default windows; no model is run.
+reader's default windows and ranking (BM25, with the best document's opening
+window kept in the first k, as the app reads them); no model is run.
 """
 
 from __future__ import annotations
@@ -41,8 +42,8 @@ def recall(cases: list[Case]) -> dict[int, float]:
     hits = dict.fromkeys(KS, 0)
     for opened, question, places in cases:
         gold = set().union(*(gold_windows(opened, start, end) for start, end in places))
-        ranked = [window for _, window in opened.index.ranked(question)]
         for k in KS:
+            ranked = [window for _, window in opened.index.ranked(question, lead_within=k)]
             hits[k] += bool(gold & set(ranked[:k]))
     return {k: hits[k] / len(cases) for k in KS}
 

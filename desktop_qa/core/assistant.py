@@ -113,7 +113,8 @@ class Assistant:
         if thorough:
             order = opened.windows
         else:
-            order = [opened.windows[window] for _, window in opened.index.ranked(question)]
+            ranked = opened.index.ranked(question, self.settings.retrieval_k)
+            order = [opened.windows[window] for _, window in ranked]
         return self.reader.read(
             opened.document, opened.tokens, question, order, progress, cancelled, thorough
         )
@@ -152,7 +153,7 @@ def ask_library(
     began = time.perf_counter()
     settings = assistant.settings
     index = index or WindowIndex([(o.document.text, o.tokens, o.windows) for o in documents])
-    order = index.ranked(question)
+    order = index.ranked(question, settings.retrieval_k)
     step = settings.retrieval_k or max(len(order), 1)
     found: list[LibraryAnswer] = []
     no_answers: list[bool] = []

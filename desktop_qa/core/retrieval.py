@@ -47,8 +47,13 @@ class WindowIndex:
                     (span, number, index),
                 )
 
-    def ranked(self, question: str) -> list[tuple[int, int]]:
-        """All (document, window) pairs, best BM25 match first; unmatched ones in order."""
+    def ranked(self, question: str, lead_within: int = 0) -> list[tuple[int, int]]:
+        """All (document, window) pairs, best BM25 match first; unmatched ones in order.
+
+        With ``lead_within`` = k > 1, the opening window of the best-matching document
+        (title, abstract, summary: where documents state their main facts, in words
+        a question rarely shares) is moved into the first k if it is not there.
+        """
         words = sorted({w.lower() for w in WORD.findall(question) if len(w) > 1})
         matched: list[tuple[int, int]] = []
         if words:
@@ -62,4 +67,10 @@ class WindowIndex:
                 )
             ]
         seen = set(matched)
-        return matched + [pair for pair in self.all if pair not in seen]
+        order = matched + [pair for pair in self.all if pair not in seen]
+        if lead_within > 1 and order:  # with k = 1 the best match keeps its one place
+            lead = (order[0][0], 0)
+            if lead not in order[:lead_within]:
+                order.remove(lead)
+                order.insert(lead_within - 1, lead)
+        return order

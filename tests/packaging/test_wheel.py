@@ -3,6 +3,7 @@ and the installed wheel answers with that model."""
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import subprocess
 import sys
@@ -48,14 +49,24 @@ def test_the_wheel_and_sdist_carry_the_model_catalogue_and_icon(built: Path) -> 
     assert {"resources/desktop-qa.svg", "pyproject.toml", "README.md"} <= members
 
 
+def installed_here() -> str | None:
+    """How desktop-qa is installed in the environment running the tests."""
+    try:
+        return importlib.metadata.distribution("desktop-qa").read_text("RECORD")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
 def test_the_installed_wheel_answers_with_its_built_in_model(built: Path, tmp_path: Path) -> None:
     paper = shared_file("corpus", "alexnet.pdf")
+    before = installed_here()
     prefix = tmp_path / "prefix"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(prefix)], check=True)
     (wheel,) = built.glob("*.whl")
+    # --ignore-installed: without it pip would first uninstall this checkout's own install.
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--prefix",
-         str(prefix), str(wheel)],
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--ignore-installed",
+         "--prefix", str(prefix), str(wheel)],
         check=True, timeout=300,
     )  # fmt: skip
     # The dependencies come from this environment, after the wheel's own site-packages.
@@ -78,3 +89,4 @@ def test_the_installed_wheel_answers_with_its_built_in_model(built: Path, tmp_pa
     assert asked.returncode == 0, asked.stderr
     answer = json.loads(asked.stdout)
     assert answer["answers"] and answer["document"]["pages"] == 9
+    assert installed_here() == before, "this environment's own install is left alone"
