@@ -248,6 +248,10 @@ def _add_reader_options(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument("--thorough", action="store_true", help="read every window of the document")
     parser.add_argument(
+        "--threads", type=int, default=defaults.threads, metavar="N",
+        help="CPU threads for the model (default: one per physical core)",
+    )  # fmt: skip
+    parser.add_argument(
         "--open-timeout", type=float, default=defaults.open_budget_s, metavar="SECONDS",
         help="give up on a document that takes longer to open (text and OCR; "
         "default %(default)s, 0: no limit)",
@@ -264,6 +268,7 @@ def _settings(args: argparse.Namespace) -> ReaderSettings:
         provider=args.provider,
         retrieval_k=args.retrieval_k,
         open_budget_s=args.open_timeout,
+        threads=args.threads,
     )
 
 

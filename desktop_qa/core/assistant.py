@@ -62,7 +62,7 @@ class Assistant:
         self.tokenizer_key = file_sha256(model.tokenizer_path)
         self.cache = cache or DocumentCache()
         if logits_model is None:
-            logits_model = OnnxQAModel(model, settings.provider)
+            logits_model = OnnxQAModel(model, settings.provider, threads=settings.threads)
         self.provider: str = getattr(logits_model, "provider", type(logits_model).__name__)
         self.reader = Reader(logits_model, self.tokenizer, settings, model.no_answer)
 

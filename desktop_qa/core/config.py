@@ -34,6 +34,7 @@ class ReaderSettings:
             this (a start + end logit sum; what counts as weak depends on the model).
         open_budget_s: Seconds one document may take to open (text and OCR)
             before it is given up; 0 means no limit.
+        threads: CPU threads for the model; 0: one per physical core.
     """
 
     top_k: int = 5
@@ -48,6 +49,7 @@ class ReaderSettings:
     retrieval_k: int = 8
     widen_below: float = 5.0
     open_budget_s: float = 600.0
+    threads: int = 0
 
     def __post_init__(self) -> None:
         positive = {
@@ -62,6 +64,8 @@ class ReaderSettings:
                 raise InputError(f"{name.replace('_', '-')} must be at least 1, not {value}")
         if self.retrieval_k < 0:
             raise InputError(f"retrieval-k must not be negative, not {self.retrieval_k}")
+        if self.threads < 0:
+            raise InputError(f"threads must not be negative, not {self.threads}")
         if self.open_budget_s < 0:
             raise InputError(f"open-timeout must not be negative, not {self.open_budget_s}")
         if self.stride < 0:

@@ -73,8 +73,14 @@ def choose_provider(requested: str, available: list[str]) -> str:
 class OnnxQAModel:
     """An ONNX Runtime session over a QA graph; inputs are built from the graph's own."""
 
-    def __init__(self, info: ModelInfo, provider: str = "auto", graph: Path | None = None) -> None:
-        """Open the model's graph for ``provider``; ``graph`` overrides the usual choice."""
+    def __init__(
+        self, info: ModelInfo, provider: str = "auto", graph: Path | None = None, threads: int = 0
+    ) -> None:
+        """Open the model's graph for ``provider``; ``graph`` overrides the usual choice.
+
+        ``threads`` caps the CPU threads one model run uses; 0 lets onnxruntime use
+        one per physical core (hyper-threads only slow these matrix products).
+        """
         import onnxruntime as ort
 
         key = choose_provider(provider, ort.get_available_providers())
@@ -83,6 +89,7 @@ class OnnxQAModel:
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3
+        options.intra_op_num_threads = threads
         try:
             session = ort.InferenceSession(
                 str(graph),

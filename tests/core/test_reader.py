@@ -18,7 +18,7 @@ from desktop_qa.core.chunking import (
 )
 from desktop_qa.core.config import ReaderSettings
 from desktop_qa.core.document import Document
-from desktop_qa.core.errors import BrokenModelError, CancelledError, ProviderError
+from desktop_qa.core.errors import BrokenModelError, CancelledError, InputError, ProviderError
 from desktop_qa.core.model import load_model_info
 from desktop_qa.core.reader import OnnxQAModel, choose_provider
 from tests.oracle import OracleLogits, token_span
@@ -189,3 +189,16 @@ def test_progress_is_reported_and_cancel_stops_between_batches(tiny_model: Path)
     calls = iter([False, False, True])
     with pytest.raises(CancelledError):
         assistant.ask(opened, "Which year?", cancelled=lambda: next(calls))
+
+
+def test_the_model_uses_the_threads_it_is_given(tiny_model: Path) -> None:
+    info = load_model_info(tiny_model)
+    assert (
+        OnnxQAModel(info, "cpu", threads=1).session.get_session_options().intra_op_num_threads == 1
+    )
+    assistant = Assistant(info, ReaderSettings(threads=2))
+    model = assistant.reader.model
+    assert isinstance(model, OnnxQAModel)
+    assert model.session.get_session_options().intra_op_num_threads == 2
+    with pytest.raises(InputError, match="threads"):
+        ReaderSettings(threads=-1)
