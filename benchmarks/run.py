@@ -7,10 +7,13 @@ over every window of the document, batch of 1, no cache. desktop-qa: the same
 BERT-base-shaped model (a random-weight stand-in, built once into
 ``benchmarks/.models``) exported to ONNX and quantized to int8, with the
 document cache and BM25 retrieval reading one round of windows (a stand-in's
-answers are never strong, so widening is off). Every figure is the median of ``--runs``
-runs and is printed with its ratio against the baseline measured in the same
-process, so the comparison holds on a noisy machine. Needs the dev extra and
-``../shared/corpus``.
+answers are never strong, so widening is off). The same question is also timed
+with a distilbert-shaped stand-in (6 layers) against its own baseline, and the
+app's peak memory is measured in a child process without PyTorch
+(``app_memory.py``: BERT-base int8 and a 700-page library). Every figure is the
+median of ``--runs`` runs and is printed with its ratio against the baseline
+measured in the same process, so the comparison holds on a noisy machine.
+Needs the dev extra and ``../shared/corpus``.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ import argparse
 import json
 import resource
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -50,10 +55,11 @@ def median_seconds(work: Callable[[], object], runs: int) -> float:
     return statistics.median(times)
 
 
-def base_model() -> Path:
-    folder = ROOT / ".models" / "bert-base-standin"
+def stand_in_model(size: str) -> Path:
+    """A random-weight stand-in of this shape, fp32 and int8 (built once)."""
+    folder = ROOT / ".models" / f"{'bert-base' if size == 'base' else size}-standin"
     if not (folder / INT8_GRAPH).is_file():
-        make_stand_in(folder, "base", seed=0)
+        make_stand_in(folder, size, seed=0)
         quantize_int8(folder / FP32_GRAPH, folder / INT8_GRAPH)
     return folder
 
@@ -108,7 +114,7 @@ def main() -> None:
         shown = f"{speedup:.1f}x" if speedup else "-"
         print(f"{name:<62}{value:>10.3f} {unit:<10}{shown:>8}", flush=True)
 
-    folder = base_model()
+    folder = stand_in_model("base")
     info = load_model_info(folder)
     alexnet = SHARED / "corpus" / "alexnet.pdf"
     paper = SHARED / "corpus" / "flashattn.pdf"
@@ -167,6 +173,21 @@ def main() -> None:
             base_seconds / ours,
         )
 
+        distil = stand_in_model("distil")
+        distil_baseline = median_seconds(
+            lambda: Baseline(distil).answer(alexnet, QUESTION), max(1, runs - 2)
+        )
+        row("one question on alexnet.pdf, distilbert-shaped baseline", distil_baseline, "s", 1.0)
+        distil_assistant = Assistant(load_model_info(distil), settings, cache=cache)
+        distil_opened = distil_assistant.open(alexnet)
+        ours = median_seconds(lambda: distil_assistant.ask(distil_opened, QUESTION), runs)
+        row(
+            "one question on alexnet.pdf, desktop-qa distilbert-shaped int8",
+            ours,
+            "s",
+            distil_baseline / ours,
+        )
+
         if not args.skip_library:
             library = sorted((SHARED / "corpus" / "library").glob("*.pdf"))
             documents = [assistant.open(p) for p in library]
@@ -189,7 +210,18 @@ def main() -> None:
             )
 
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    row("peak RSS of this process (both models loaded)", peak, "MiB")
+    row("peak RSS of this process (PyTorch and ONNX models loaded)", peak, "MiB")
+    if not args.skip_library:
+        measured = subprocess.run(
+            [sys.executable, str(ROOT / "app_memory.py"), "--model", str(folder)],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        app = json.loads(measured.stdout.splitlines()[-1])
+        row(
+            f"peak RSS, app alone: BERT-base int8, {app['pages']}-page library indexed and asked",
+            app["peak_rss_mib"],
+            "MiB",
+        )
     if args.json:
         args.json.write_text(json.dumps({"rows": rows, "runs": runs}, indent=2) + "\n")
 

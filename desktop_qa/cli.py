@@ -29,6 +29,7 @@ from desktop_qa.core.errors import (
     InputError,
     OutputError,
 )
+from desktop_qa.core.standin import SHAPES
 
 if TYPE_CHECKING:
     from desktop_qa.core.assistant import Assistant, OpenDocument
@@ -159,7 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="build a random-weight stand-in model for tests and benchmarks (needs the dev extra)",
     )
     make_test.add_argument("out", type=Path, metavar="DIR", help="folder to write the model to")
-    make_test.add_argument("--size", choices=("tiny", "base"), default="tiny")
+    make_test.add_argument("--size", choices=tuple(SHAPES), default="tiny")
     make_test.add_argument("--seed", type=int, default=0)
     make_test.add_argument(
         "--no-answer", action="store_true", help="mark it as a SQuAD 2.0-style no-answer model"

@@ -51,6 +51,8 @@ class StandInShape:
 SHAPES = {
     "tiny": StandInShape(vocab_size=8000, hidden=64, layers=2, heads=2, intermediate=128),
     "base": StandInShape(vocab_size=30522, hidden=768, layers=12, heads=12, intermediate=3072),
+    # distilbert-base's size: BERT-base with half the layers
+    "distil": StandInShape(vocab_size=30522, hidden=768, layers=6, heads=12, intermediate=3072),
 }
 
 
