@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from desktop_qa.core.assistant import Assistant, OpenDocument
     from desktop_qa.core.document import Document
     from desktop_qa.core.history import HistoryStore
-    from desktop_qa.core.reader import ReadResult
+    from desktop_qa.core.reader import Answer, ReadResult
 
 PROG = "desktop-qa"
 STAND_IN_NOTICE = (
@@ -309,8 +309,12 @@ def run_ask(args: argparse.Namespace, out: TextIO) -> int:
     opened = assistant.open(files[0], args.password)
     history = None if args.no_history else _history()
     try:
+        show_better = args.thorough and not args.json and sys.stderr.isatty()
         for question in questions:
-            result = assistant.ask(opened, question, thorough=args.thorough)
+            result = assistant.ask(
+                opened, question, thorough=args.thorough,
+                on_better=_print_best_so_far if show_better else None,
+            )  # fmt: skip
             if args.json or args.questions is not None:
                 payload = result_json(result, opened, assistant.provider)
                 out.write(json.dumps(payload, ensure_ascii=False) + "\n")
@@ -326,6 +330,11 @@ def run_ask(args: argparse.Namespace, out: TextIO) -> int:
         if history is not None:
             history.close()
     return 0
+
+
+def _print_best_so_far(answers: list[Answer]) -> None:
+    best = answers[0]
+    print(f"best so far: {best.text!r} (page {best.page})", file=sys.stderr, flush=True)
 
 
 def _ask_inputs(args: argparse.Namespace) -> tuple[list[Path], list[str]]:

@@ -104,20 +104,21 @@ class Assistant:
         progress: ProgressCallback | None = None,
         cancelled: Callable[[], bool] | None = None,
         thorough: bool = False,
+        on_better: Callable[[list[Answer]], None] | None = None,
     ) -> ReadResult:
         """Answer a question from one open document.
 
         The windows that match the question best (BM25) are read first, widening
-        while the answer is weak; ``thorough`` reads every window.
+        while the answer is weak; ``thorough`` reads every window in one round,
+        still best matches first, and ``on_better`` gets the answers so far each
+        time a better one turns up.
         """
-        if thorough:
-            order = opened.windows
-        else:
-            ranked = opened.index.ranked(question, self.settings.retrieval_k)
-            order = [opened.windows[window] for _, window in ranked]
+        ranked = opened.index.ranked(question, self.settings.retrieval_k)
+        order = [opened.windows[window] for _, window in ranked]
         return self.reader.read(
-            opened.document, opened.tokens, question, order, progress, cancelled, thorough
-        )
+            opened.document, opened.tokens, question, order, progress, cancelled, thorough,
+            on_better,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -200,6 +200,7 @@ class Reader:
         progress: ProgressCallback | None = None,
         cancelled: Callable[[], bool] | None = None,
         thorough: bool = False,
+        on_better: Callable[[list[Answer]], None] | None = None,
     ) -> ReadResult:
         """Answer one question from the document's windows.
 
@@ -209,6 +210,8 @@ class Reader:
                 ``retrieval_k`` at a time, and reading stops once the best answer
                 scores at least ``widen_below``.
             thorough: Read all of ``order`` in one round.
+            on_better: Called with the answers so far each time a batch brings a
+                better best answer, so a long read can show them as they come.
 
         Raises:
             EmptyQuestionError: for a blank question.
@@ -222,9 +225,10 @@ class Reader:
         step = everything if thorough else settings.retrieval_k or everything
         candidates: list[Candidate] = []
         lowest_null = np.inf
+        reported = -np.inf
         read = 0
         while read < len(order):
-            stage = sorted(order[read : read + step], key=lambda w: w.token_start)
+            stage = order[read : read + step]
             for first in range(0, len(stage), settings.batch_size):
                 if cancelled is not None and cancelled():
                     raise CancelledError("cancelled")
@@ -232,7 +236,13 @@ class Reader:
                     template, question, tokens, stage[first : first + settings.batch_size]
                 )
                 start_logits, end_logits = self.model.logits(batch)
-                candidates.extend(self._candidates(batch, start_logits, end_logits, tokens))
+                found = self._candidates(batch, start_logits, end_logits, tokens)
+                candidates.extend(found)
+                best_found = max((c.score for c in found), default=-np.inf)
+                if on_better is not None and best_found > reported:
+                    reported = best_found
+                    so_far = distinct_answers(merge_candidates(candidates), settings.top_k)
+                    on_better([self._place(document, c) for c in so_far])
                 lowest_null = min(lowest_null, float(null_scores(start_logits, end_logits).min()))
                 if progress is not None:
                     done = read + min(first + settings.batch_size, len(stage))

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QUrl
+from PySide6.QtCore import QByteArray, QSettings, Qt, QUrl, Signal
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -43,7 +43,7 @@ from desktop_qa.core.document import Document, open_pdf
 from desktop_qa.core.errors import DesktopQAError, DocumentError, ModelError
 from desktop_qa.core.history import HistoryStore, StoredQuestion
 from desktop_qa.core.model import resolve_model
-from desktop_qa.core.reader import ReadResult
+from desktop_qa.core.reader import Answer, ReadResult
 from desktop_qa.gui.ask_panel import AskPanel, ShownAnswer
 from desktop_qa.gui.dialogs import (
     FirstRunDialog,
@@ -118,6 +118,9 @@ class Asked:
 class MainWindow(QMainWindow):
     """The desktop-qa window."""
 
+    #: (the question's token, answers so far): better answers while a thorough read goes on
+    interim_answers = Signal(object, object)
+
     def __init__(
         self, settings: QSettings, model_path: Path | None = None, worker: WorkerState | None = None
     ) -> None:
@@ -185,6 +188,8 @@ class MainWindow(QMainWindow):
         self.runner.failed.connect(self._failed)
         self.runner.cancelled.connect(self._cancelled)
         self.runner.progressed.connect(self._progressed)
+        self.interim_answers.connect(self._show_interim)
+        self._asking: object = None  # the running question's token (stale interim answers drop)
 
         self._restore_layout()
         self.ask_panel.set_ready(False, "Open a PDF to ask questions about it.")
@@ -366,10 +371,16 @@ class MainWindow(QMainWindow):
         self.ask_panel.show_working(f"Reading for: {question}")
         worker = self.worker
         thorough = self.ask_panel.thorough.isChecked()
+        token = self._asking = object()
+
+        def better(answers: list[Answer]) -> None:
+            self.interim_answers.emit(token, answers)  # delivered on the GUI thread
 
         def job(cancelled: Any, progress: Any) -> Asked:
             assistant = worker.ensure_assistant()
-            result = assistant.ask(opened, question, progress, cancelled, thorough)
+            result = assistant.ask(
+                opened, question, progress, cancelled, thorough, better if thorough else None
+            )
             model = assistant.model
             stored = worker.store().record(
                 opened.document, result, model.name, model.version, assistant.provider
@@ -426,10 +437,10 @@ class MainWindow(QMainWindow):
         self.status_document.setText(path.name)
         self.page_box.setMaximum(max(1, self.view.page_count))
 
-    def _show_result(self, result: ReadResult) -> None:
+    def _shown(self, answers: list[Answer]) -> list[ShownAnswer]:
         assert self.opened is not None
         text = self.opened.document.text
-        shown = [
+        return [
             ShownAnswer(
                 a.text,
                 a.score,
@@ -437,11 +448,19 @@ class MainWindow(QMainWindow):
                 tuple((f.page, f.box) for f in a.fragments),
                 _snippet(text, a.char_start, a.char_end),
             )
-            for a in result.answers
+            for a in answers
         ]
+
+    def _show_result(self, result: ReadResult) -> None:
+        self._asking = None
         self.view.set_highlights([])
         note = _reading_note(result.windows, result.windows_total, result.elapsed_ms)
-        self.ask_panel.show_answers(shown, result.no_answer, note)
+        self.ask_panel.show_answers(self._shown(result.answers), result.no_answer, note)
+
+    def _show_interim(self, token: object, answers: list[Answer]) -> None:
+        if token is self._asking and self.opened is not None:
+            self.ask_panel.show_answers(self._shown(answers), False, "Best so far, still reading…")
+            self.ask_panel.progress.setVisible(True)
 
     def show_stored(self, question: StoredQuestion) -> None:
         """Show a past question's answers and highlights without running the model."""
@@ -587,6 +606,8 @@ class MainWindow(QMainWindow):
 
     def _failed(self, job_id: int, error: object) -> None:
         kind = self._job_kind.pop(job_id, "")
+        if self.runner.is_current(job_id):
+            self._asking = None
         if not isinstance(error, DesktopQAError):
             raise error if isinstance(error, BaseException) else RuntimeError(str(error))
         message = str(error)
@@ -609,6 +630,7 @@ class MainWindow(QMainWindow):
     def _cancelled(self, job_id: int) -> None:
         self._job_kind.pop(job_id, None)
         if self.runner.is_current(job_id):
+            self._asking = None
             self.ask_panel.show_message("Cancelled.")
 
     def _progressed(self, job_id: int, done: int, total: int) -> None:

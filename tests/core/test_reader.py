@@ -20,7 +20,7 @@ from desktop_qa.core.config import ReaderSettings
 from desktop_qa.core.document import Document
 from desktop_qa.core.errors import BrokenModelError, CancelledError, InputError, ProviderError
 from desktop_qa.core.model import load_model_info
-from desktop_qa.core.reader import OnnxQAModel, choose_provider
+from desktop_qa.core.reader import Answer, OnnxQAModel, choose_provider
 from tests.oracle import OracleLogits, token_span
 
 PASSAGE = " ".join(
@@ -202,3 +202,27 @@ def test_the_model_uses_the_threads_it_is_given(tiny_model: Path) -> None:
     assert model.session.get_session_options().intra_op_num_threads == 2
     with pytest.raises(InputError, match="threads"):
         ReaderSettings(threads=-1)
+
+
+def test_a_thorough_read_reports_better_answers_as_they_come(tiny_model: Path) -> None:
+    text = " ".join(
+        f"Paragraph {i} is about {'volcanoes erupting lava' if i == 300 else 'quiet meadows'}."
+        for i in range(400)
+    )
+    oracle = OracleLogits(None)
+    assistant = oracle_assistant(tiny_model, oracle, max_seq_len=128, stride=16, batch_size=2)
+    opened = assistant.prepare(Document.from_text(text))
+    start = text.index("volcanoes erupting lava")
+    oracle.span = token_span(opened.tokens, start, start + len("volcanoes erupting lava"))
+    interim: list[tuple[int, list[str], float]] = []
+
+    def better(answers: list[Answer]) -> None:
+        interim.append((len(oracle.batches), [a.text for a in answers], answers[0].score))
+
+    result = assistant.ask(opened, "Where is the fire?", thorough=True, on_better=better)
+    assert result.windows == len(opened.windows)
+    assert len(interim) >= 2 and interim[0][0] == 1, "the first batch already shows answers"
+    scores = [score for _, _, score in interim]
+    assert scores == sorted(scores) and len(set(scores)) == len(scores)
+    assert interim[-1][1][0] == result.answers[0].text == "volcanoes erupting lava"
+    assert assistant.ask(opened, "Where is the fire?", thorough=True).answers == result.answers

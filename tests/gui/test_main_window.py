@@ -371,3 +371,22 @@ def test_a_folder_of_pdfs_is_asked_at_once_and_answers_open_their_document(
     assert chosen.document is not None
     assert main.path == chosen.document and main.view.highlights_on(chosen.page - 1)
     assert chosen.document.name in main.ask_panel.answers.item(0).text()
+
+
+def test_a_thorough_question_shows_better_answers_while_it_reads(
+    qtbot: QtBot, tmp_path: Path, tiny_model: Path
+) -> None:
+    main, model = make_window(qtbot, tmp_path, tiny_model, delay=0.05, batch_size=1)
+    open_and_wait(qtbot, main, shared_file("corpus", "alexnet.pdf"))
+    main.ask_panel.thorough.setChecked(True)
+    main.ask_panel.question.setText("What is dropout?")
+    qtbot.keyClick(main.ask_panel.question, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "still reading" in main.ask_panel.status.text(), timeout=30_000)
+    assert main.ask_panel.answers.count() >= 1 and main.ask_panel.progress.isVisible()
+    calls_when_shown = model.calls
+    with qtbot.waitSignal(main.runner.finished, timeout=60_000):
+        pass
+    assert model.calls > calls_when_shown, "answers showed before the reading ended"
+    assert "still reading" not in main.ask_panel.status.text()
+    assert main.ask_panel.answers.count() >= 1 and not main.ask_panel.progress.isVisible()
+    main.close()
