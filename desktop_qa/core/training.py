@@ -339,7 +339,7 @@ def _ship(
         "no_answer": False,
         "max_seq_len": config.max_seq_len,
         "architecture": "bert",
-        "base_model": _base_description(config.base),
+        "base_model": base_description(config.base),
         "training_data": "SQuAD v1.1 train (CC BY-SA 4.0), held-out articles excluded",
         "recipe": {k: v for k, v in config.identity().items() if k not in ("base", "data")},
         "training": {
@@ -359,14 +359,29 @@ def _ship(
     return manifest
 
 
-def _base_description(base: Path) -> dict[str, str]:
+def base_description(base: Path) -> dict[str, str]:
+    """What the manifest says of the base encoder: its origin, size and licence."""
     config = json.loads((base / "config.json").read_text(encoding="utf-8"))
-    return {
-        "path": base.name,
+    card = base / "README.md"
+    front = card.read_text(encoding="utf-8").split("---")[1] if card.is_file() else ""
+    fields = dict(
+        line.split(":", 1) for line in front.splitlines() if ":" in line and not line[0].isspace()
+    )
+    described = {
         "source": str(config.get("_name_or_path", base.name)),
         "layers": str(config.get("num_hidden_layers", "?")),
         "hidden": str(config.get("hidden_size", "?")),
+        "licence": fields.get("license", "see the base model's card").strip(),
     }
+    if (base / "config_sentence_transformers.json").is_file():
+        described["kind"] = "sentence-transformers encoder"
+    if (base.parent / "__init__.py").is_file():  # shipped inside a Python package
+        import importlib.metadata
+
+        for name in importlib.metadata.packages_distributions().get(base.parent.name, []):
+            meta = importlib.metadata.metadata(name)
+            described["package"] = f"{name} {meta['Version']} (PyPI): {meta['Summary']}"
+    return described
 
 
 def evaluate_folder(
