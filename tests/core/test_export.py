@@ -123,13 +123,15 @@ def test_annotated_pdf_highlights_every_answer_on_its_boxes_and_keeps_the_origin
                 )
                 content = annot.info["content"]
                 found.append((squash(words), page.number + 1, content))
-    assert len(found) == len(answers)
+    assert len({content for _, _, content in found}) == len(answers)
     for text, page, question in answers:
-        note = f"Q: {question}\nA "
-        match = [
-            f for f in found if f[0] == squash(text) and f[1] == page and f[2].startswith(note)
+        parts = [
+            f for f in found if f[2].startswith(f"Q: {question}\nA (") and f"): {text} (" in f[2]
         ]
-        assert len(match) == 1, f"no single highlight for {text!r} on page {page}"
+        assert parts, f"no highlight for {text!r}"
+        assert parts[0][1] == page, "the highlight starts on the answer's page"
+        # an answer running onto the next page gets one highlight per page
+        assert "".join(words for words, _, _ in parts) == squash(text)
 
 
 def test_pdf_export_needs_one_document_that_is_still_the_same(
