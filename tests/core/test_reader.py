@@ -129,13 +129,18 @@ def test_answer_in_the_overlap_of_two_windows_is_returned_once(tiny_model: Path)
     assert result.answers[0].text == PASSAGE[start:end]
 
 
+def volcano_text(at: int) -> str:
+    """400 short paragraphs about meadows, one (number ``at``) about volcanoes."""
+    return " ".join(
+        f"Paragraph {i} is about {'volcanoes erupting lava' if i == at else 'quiet meadows'}."
+        for i in range(400)
+    )
+
+
 def test_retrieval_reads_the_best_matching_windows_first_and_widens_when_weak(
     tiny_model: Path,
 ) -> None:
-    text = " ".join(
-        f"Paragraph {i} is about {'volcanoes erupting lava' if i == 37 else 'quiet meadows'}."
-        for i in range(400)
-    )
+    text = volcano_text(at=37)
     oracle = OracleLogits(None)
     assistant = oracle_assistant(tiny_model, oracle, max_seq_len=128, stride=16, retrieval_k=2)
     opened = assistant.prepare(Document.from_text(text))
@@ -205,10 +210,7 @@ def test_the_model_uses_the_threads_it_is_given(tiny_model: Path) -> None:
 
 
 def test_a_thorough_read_reports_better_answers_as_they_come(tiny_model: Path) -> None:
-    text = " ".join(
-        f"Paragraph {i} is about {'volcanoes erupting lava' if i == 300 else 'quiet meadows'}."
-        for i in range(400)
-    )
+    text = volcano_text(at=300)
     oracle = OracleLogits(None)
     assistant = oracle_assistant(tiny_model, oracle, max_seq_len=128, stride=16, batch_size=2)
     opened = assistant.prepare(Document.from_text(text))

@@ -32,6 +32,16 @@ def history(data_dir: Path) -> list[dict[str, Any]]:
     return sorted(questions, key=lambda q: q["id"])
 
 
+def ask_all(paper: Path, questions: list[str], model: Path) -> None:
+    """Ask these questions about ``paper`` in one CLI run that saves them to the history."""
+    listed = Path(os.environ["DESKTOP_QA_DATA_DIR"]).parent / "questions.txt"
+    listed.write_text("".join(f"{q}\n" for q in questions))
+    subprocess.run(
+        cli("ask", str(paper), "--questions", str(listed), "--model", str(model)),
+        capture_output=True, check=True, timeout=300,
+    )  # fmt: skip
+
+
 def pages_and_highlights(pdf_path: Path) -> tuple[int, int]:
     """Pages and highlight annotations of an exported PDF."""
     with pymupdf.open(pdf_path) as pdf:
@@ -43,12 +53,7 @@ def test_a_kill_during_questions_keeps_every_saved_question(
 ) -> None:
     paper = shared_file("corpus", "alexnet.pdf")
     data_dir = Path(os.environ["DESKTOP_QA_DATA_DIR"])
-    first = tmp_path / "first.txt"
-    first.write_text("What is dropout?\nHow many GPUs were used?\nWhat is ReLU?\n")
-    subprocess.run(
-        cli("ask", str(paper), "--questions", str(first), "--model", str(tiny_model)),
-        capture_output=True, check=True, timeout=300,
-    )  # fmt: skip
+    ask_all(paper, ["What is dropout?", "How many GPUs were used?", "What is ReLU?"], tiny_model)
     saved = history(data_dir)
     assert len(saved) == 3
 
@@ -85,12 +90,7 @@ def test_a_kill_during_export_leaves_the_old_file_or_the_whole_new_one(
 ) -> None:
     paper = shared_file("corpus", "alexnet.pdf")
     data_dir = Path(os.environ["DESKTOP_QA_DATA_DIR"])
-    questions = tmp_path / "questions.txt"
-    questions.write_text("".join(f"What is shown in figure {n}?\n" for n in range(30)))
-    subprocess.run(
-        cli("ask", str(paper), "--questions", str(questions), "--model", str(tiny_model)),
-        capture_output=True, check=True, timeout=300,
-    )  # fmt: skip
+    ask_all(paper, [f"What is shown in figure {n}?" for n in range(30)], tiny_model)
     saved = history(data_dir)
     out = tmp_path / "log.pdf"
     export = cli("export", "--format", "pdf", "-o", str(out), "--document", str(paper))
