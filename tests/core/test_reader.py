@@ -204,7 +204,9 @@ def test_the_model_uses_the_threads_it_is_given(tiny_model: Path) -> None:
     assistant = Assistant(info, ReaderSettings(threads=2))
     model = assistant.reader.model
     assert isinstance(model, OnnxQAModel)
-    assert model.session.get_session_options().intra_op_num_threads == 2
+    options = model.session.get_session_options()
+    assert options.intra_op_num_threads == 2
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
     with pytest.raises(InputError, match="threads"):
         ReaderSettings(threads=-1)
 
