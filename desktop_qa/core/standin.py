@@ -46,13 +46,16 @@ class StandInShape:
     layers: int
     heads: int
     intermediate: int
+    max_seq_len: int = 512
 
 
 SHAPES = {
     "tiny": StandInShape(vocab_size=8000, hidden=64, layers=2, heads=2, intermediate=128),
     "base": StandInShape(vocab_size=30522, hidden=768, layers=12, heads=12, intermediate=3072),
-    # distilbert-base's size: BERT-base with half the layers
-    "distil": StandInShape(vocab_size=30522, hidden=768, layers=6, heads=12, intermediate=3072),
+    # distilbert-base-cased-distilled-squad's size and windows: BERT-base with half the layers
+    "distil": StandInShape(
+        30522, hidden=768, layers=6, heads=12, intermediate=3072, max_seq_len=384
+    ),
 }
 
 
@@ -150,7 +153,7 @@ def make_stand_in(out: Path, size: str = "tiny", seed: int = 0, no_answer: bool 
         "description": "random weights: for tests and benchmarks only, answers are meaningless",
         "stand_in": True,
         "no_answer": no_answer,
-        "max_seq_len": 512,
+        "max_seq_len": shape.max_seq_len,
         "architecture": "bert",
         "shape": shape.__dict__,
     }
