@@ -217,6 +217,14 @@ def main() -> None:
             capture_output=True, text=True, check=True,
         )  # fmt: skip
         app = json.loads(measured.stdout.splitlines()[-1])
+        estimate = app["windows"] * torch_one
+        row(f"{app['pages']}-page library question, baseline estimate", estimate, "s", 1.0)
+        row(
+            f"{app['pages']}-page library question, desktop-qa (BERT-base int8)",
+            app["question_s"],
+            "s",
+            estimate / app["question_s"],
+        )
         row(
             f"peak RSS, app alone: BERT-base int8, {app['pages']}-page library indexed and asked",
             app["peak_rss_mib"],
