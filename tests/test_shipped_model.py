@@ -37,6 +37,14 @@ def test_the_shipped_model_is_the_default_and_describes_itself() -> None:
     assert (SHIPPED / "model_quantized.onnx").stat().st_size < 40_000_000
 
 
+def middle_band(box: tuple[float, float, float, float]) -> pymupdf.Rect:
+    """The box without its top and bottom 30%: a raised footnote mark in the answer
+    stretches the box up, and the line above must not be read back with it."""
+    x0, y0, x1, y1 = box
+    inset = 0.3 * (y1 - y0)
+    return pymupdf.Rect(x0, y0 + inset, x1, y1 - inset)
+
+
 def test_shipped_model_answers_alexnet_questions_from_the_text_with_boxes() -> None:
     qa = json.loads(shared_file("corpus", "alexnet.qa.json").read_text(encoding="utf-8"))
     assistant = Assistant(resolve_model(None))
@@ -55,7 +63,7 @@ def test_shipped_model_answers_alexnet_questions_from_the_text_with_boxes() -> N
             assert answer.page == document.page_at(answer.char_start)
             assert 1 <= answer.page <= document.page_count
             read_back = "".join(
-                pdf[f.page - 1].get_textbox(pymupdf.Rect(f.box)) for f in answer.fragments
+                pdf[f.page - 1].get_textbox(middle_band(f.box)) for f in answer.fragments
             )
             # A box may also touch the punctuation glyph right after the answer.
             assert squash(answer.text) in squash(read_back)
