@@ -6,6 +6,7 @@ import json
 from dataclasses import replace
 from io import StringIO
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -56,6 +57,14 @@ def tiny_base(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
     return checkpoint(folder, tiny_model / "tokenizer.json", qa_head=False)
 
 
+def tiny_run(base: Path, tmp_path: Path, out: str, **recipe: Any) -> TrainConfig:
+    """A recipe small enough for a test: the castle articles, 128-token windows, batches of 4."""
+    return TrainConfig(
+        base=base, data=synthetic_squad(tmp_path / "train.json"), out=tmp_path / out,
+        max_seq_len=128, stride=32, batch_size=4, validation_articles=2, **recipe,
+    )  # fmt: skip
+
+
 def test_validation_split_is_by_article_whatever_the_file_order(tmp_path: Path) -> None:
     data = synthetic_squad(tmp_path / "train.json")
     train_articles, held_out = split_articles(data, 2)
@@ -82,12 +91,9 @@ def test_batches_cover_every_feature_once_per_epoch_and_pad_little() -> None:
 def test_train_resumes_exactly_and_ships_an_evaluated_onnx_model(
     tiny_base: Path, tmp_path: Path
 ) -> None:
-    data = synthetic_squad(tmp_path / "train.json")
-    config = TrainConfig(
-        base=tiny_base, data=data, out=tmp_path / "straight", max_seq_len=128, stride=32,
-        epochs=2.0, batch_size=4, validation_articles=2, checkpoint_every=2, seed=5,
-        learning_rate=1e-3,
-    )  # fmt: skip
+    config = tiny_run(
+        tiny_base, tmp_path, "straight", epochs=2.0, checkpoint_every=2, seed=5, learning_rate=1e-3
+    )
     log = StringIO()
     manifest = train(config, log)
     assert "ETA" in log.getvalue()
@@ -121,11 +127,7 @@ def test_train_resumes_exactly_and_ships_an_evaluated_onnx_model(
 def test_a_checkpoint_of_other_settings_is_not_resumed(tiny_base: Path, tmp_path: Path) -> None:
     from desktop_qa.core.errors import InputError
 
-    data = synthetic_squad(tmp_path / "train.json")
-    config = TrainConfig(
-        base=tiny_base, data=data, out=tmp_path / "run", max_seq_len=128, stride=32,
-        batch_size=4, validation_articles=2, checkpoint_every=1, stop_after_steps=1,
-    )  # fmt: skip
+    config = tiny_run(tiny_base, tmp_path, "run", checkpoint_every=1, stop_after_steps=1)
     train(config, StringIO())
     with pytest.raises(InputError, match="other settings"):
         train(replace(config, learning_rate=5e-5), StringIO())
@@ -136,12 +138,9 @@ def test_bf16_mixed_precision_trains_in_bf16_and_is_part_of_the_run_identity(
 ) -> None:
     from desktop_qa.core.errors import InputError
 
-    data = synthetic_squad(tmp_path / "train.json")
-    config = TrainConfig(
-        base=tiny_base, data=data, out=tmp_path / "fp32", max_seq_len=128, stride=32,
-        batch_size=4, validation_articles=2, checkpoint_every=1, stop_after_steps=2,
-        learning_rate=1e-3,
-    )  # fmt: skip
+    config = tiny_run(
+        tiny_base, tmp_path, "fp32", checkpoint_every=1, stop_after_steps=2, learning_rate=1e-3
+    )
     mixed = replace(config, out=tmp_path / "bf16", precision="bf16")
     train(config, StringIO())
     train(mixed, StringIO())
