@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from desktop_qa import __version__
 from desktop_qa.core.config import (
     PROVIDER_CHOICES,
+    SHAPES,
     TRAIN_PRECISIONS,
     ReaderSettings,
     TrainConfig,
@@ -29,7 +30,6 @@ from desktop_qa.core.errors import (
     InputError,
     OutputError,
 )
-from desktop_qa.core.standin import SHAPES
 
 if TYPE_CHECKING:
     from desktop_qa.core.assistant import Assistant, OpenDocument

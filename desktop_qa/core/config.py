@@ -1,4 +1,4 @@
-"""Settings for reading and where desktop-qa keeps its data."""
+"""Settings for reading and training, stand-in model shapes, and where desktop-qa keeps its data."""
 
 from __future__ import annotations
 
@@ -118,6 +118,28 @@ class TrainConfig:
     def identity(self) -> dict[str, str]:
         values = asdict(self)
         return {key: str(values[key]) for key in RUN_IDENTITY}
+
+
+@dataclass(frozen=True)
+class StandInShape:
+    """Sizes of a stand-in BERT (``desktop-qa model make-test --size``)."""
+
+    vocab_size: int
+    hidden: int
+    layers: int
+    heads: int
+    intermediate: int
+    max_seq_len: int = 512
+
+
+SHAPES = {
+    "tiny": StandInShape(vocab_size=8000, hidden=64, layers=2, heads=2, intermediate=128),
+    "base": StandInShape(vocab_size=30522, hidden=768, layers=12, heads=12, intermediate=3072),
+    # distilbert-base-cased-distilled-squad's size and windows: BERT-base with half the layers
+    "distil": StandInShape(
+        30522, hidden=768, layers=6, heads=12, intermediate=3072, max_seq_len=384
+    ),
+}
 
 
 def shipped_dir(name: str) -> Path:

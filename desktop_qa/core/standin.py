@@ -14,10 +14,10 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from desktop_qa.core.config import SHAPES
 from desktop_qa.core.convert import export_qa_onnx
 from desktop_qa.core.model import FP32_GRAPH, MANIFEST_NAME, TOKENIZER_NAME
 
@@ -35,28 +35,6 @@ CORPUS_MODULES = (
 )  # fmt: skip
 #: Characters every stand-in vocabulary knows, so real papers tokenise without [UNK] words.
 ALPHABET_RANGES = ((0x21, 0x7E), (0xA1, 0x17F), (0x370, 0x3FF), (0x2010, 0x2044), (0x2190, 0x22FF))
-
-
-@dataclass(frozen=True)
-class StandInShape:
-    """Sizes of a stand-in BERT."""
-
-    vocab_size: int
-    hidden: int
-    layers: int
-    heads: int
-    intermediate: int
-    max_seq_len: int = 512
-
-
-SHAPES = {
-    "tiny": StandInShape(vocab_size=8000, hidden=64, layers=2, heads=2, intermediate=128),
-    "base": StandInShape(vocab_size=30522, hidden=768, layers=12, heads=12, intermediate=3072),
-    # distilbert-base-cased-distilled-squad's size and windows: BERT-base with half the layers
-    "distil": StandInShape(
-        30522, hidden=768, layers=6, heads=12, intermediate=3072, max_seq_len=384
-    ),
-}
 
 
 def corpus_lines() -> Iterator[str]:
