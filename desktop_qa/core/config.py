@@ -62,14 +62,15 @@ class ReaderSettings:
         for name, value in positive.items():
             if value < 1:
                 raise InputError(f"{name.replace('_', '-')} must be at least 1, not {value}")
-        if self.retrieval_k < 0:
-            raise InputError(f"retrieval-k must not be negative, not {self.retrieval_k}")
-        if self.threads < 0:
-            raise InputError(f"threads must not be negative, not {self.threads}")
-        if self.open_budget_s < 0:
-            raise InputError(f"open-timeout must not be negative, not {self.open_budget_s}")
-        if self.stride < 0:
-            raise InputError(f"stride must not be negative, not {self.stride}")
+        non_negative = {
+            "retrieval-k": self.retrieval_k,
+            "threads": self.threads,
+            "open-timeout": self.open_budget_s,
+            "stride": self.stride,
+        }
+        for flag, number in non_negative.items():
+            if number < 0:
+                raise InputError(f"{flag} must not be negative, not {number}")
         if self.max_seq_len < self.max_question_tokens + 8:
             raise InputError(
                 f"max sequence length {self.max_seq_len} leaves no room for a passage "

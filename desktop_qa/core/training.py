@@ -363,7 +363,8 @@ def base_description(base: Path) -> dict[str, str]:
     """What the manifest says of the base encoder: its origin, size and licence."""
     config = json.loads((base / "config.json").read_text(encoding="utf-8"))
     card = base / "README.md"
-    front = card.read_text(encoding="utf-8").split("---")[1] if card.is_file() else ""
+    text = card.read_text(encoding="utf-8") if card.is_file() else ""
+    front = text.split("---")[1] if text.startswith("---") else ""  # the card's YAML header
     fields = dict(
         line.split(":", 1) for line in front.splitlines() if ":" in line and not line[0].isspace()
     )

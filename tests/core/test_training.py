@@ -153,3 +153,15 @@ def test_bf16_mixed_precision_trains_in_bf16_and_is_part_of_the_run_identity(
     assert 0 < max(differences) < 0.1  # same steps, rounded matrix products
     with pytest.raises(InputError, match="other settings"):
         train(replace(mixed, precision="fp32"), StringIO())
+
+
+def test_the_base_models_licence_comes_from_its_card_when_it_has_one(tmp_path: Path) -> None:
+    from desktop_qa.core.training import base_description
+
+    (tmp_path / "config.json").write_text('{"num_hidden_layers": 6, "hidden_size": 384}')
+    assert base_description(tmp_path)["licence"] == "see the base model's card"
+    (tmp_path / "README.md").write_text("# A card\n\nNo header here --- at all.\n")
+    assert base_description(tmp_path)["licence"] == "see the base model's card"
+    (tmp_path / "README.md").write_text("---\nlanguage: en\nlicense: apache-2.0\n---\n# A card\n")
+    described = base_description(tmp_path)
+    assert described["licence"] == "apache-2.0" and described["layers"] == "6"
