@@ -46,11 +46,18 @@ CLICK_SLOP = 4  # pixels a press may move and still be a click (on a link)
 WEB_SCHEMES = ("http://", "https://", "mailto:")
 
 
+def internal_page(link: dict[str, Any]) -> int | None:
+    """The 0-based page a link inside the document leads to, or None for other links."""
+    inside = link.get("kind") in (pymupdf.LINK_GOTO, pymupdf.LINK_NAMED)
+    return int(link["page"]) if inside and link.get("page", -1) >= 0 else None
+
+
 def link_target(link: dict[str, Any]) -> str:
     """What a pymupdf link points to, in words, for a tooltip or a refusal."""
     kind = link.get("kind")
-    if kind in (pymupdf.LINK_GOTO, pymupdf.LINK_NAMED) and link.get("page", -1) >= 0:
-        return f"page {link['page'] + 1}"
+    page = internal_page(link)
+    if page is not None:
+        return f"page {page + 1}"
     if kind == pymupdf.LINK_URI:
         return str(link.get("uri", ""))
     if kind == pymupdf.LINK_LAUNCH:
@@ -279,10 +286,11 @@ class PdfView(QScrollArea):
     def follow(self, link: dict[str, Any]) -> None:
         """Act on a clicked link: jump inside the document, or hand a web address on."""
         kind = link.get("kind")
-        if kind in (pymupdf.LINK_GOTO, pymupdf.LINK_NAMED) and link.get("page", -1) >= 0:
+        page = internal_page(link)
+        if page is not None:
             target = link.get("to")
             y = target.y if isinstance(target, pymupdf.Point) and target.y > 0 else None
-            self.go_to_page(link["page"] + 1, y)
+            self.go_to_page(page + 1, y)
         elif kind == pymupdf.LINK_URI and str(link.get("uri", "")).lower().startswith(WEB_SCHEMES):
             self.web_link_clicked.emit(str(link["uri"]))
         else:
