@@ -122,9 +122,12 @@ class AskPanel(QWidget):
         self.progress.setVisible(False)
         self.status.setText(message)
 
-    def show_answers(self, answers: list[ShownAnswer], no_answer: bool, note: str = "") -> None:
-        """List the answers best first and select the best (which highlights it)."""
-        self.progress.setVisible(False)
+    def show_answers(
+        self, answers: list[ShownAnswer], no_answer: bool, note: str = "", reading: bool = False
+    ) -> None:
+        """List the answers best first and select the best (which highlights it);
+        ``reading``: these are the best so far and the progress bar stays."""
+        self.progress.setVisible(reading)
         self.answers.clear()
         self._shown = list(answers)
         if no_answer or not answers:

@@ -459,8 +459,8 @@ class MainWindow(QMainWindow):
 
     def _show_interim(self, token: object, answers: list[Answer]) -> None:
         if token is self._asking and self.opened is not None:
-            self.ask_panel.show_answers(self._shown(answers), False, "Best so far, still reading…")
-            self.ask_panel.progress.setVisible(True)
+            shown = self._shown(answers)
+            self.ask_panel.show_answers(shown, False, "Best so far, still reading…", reading=True)
 
     def show_stored(self, question: StoredQuestion) -> None:
         """Show a past question's answers and highlights without running the model."""
