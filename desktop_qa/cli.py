@@ -204,6 +204,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="bf16: mixed precision, about twice as fast where the CPU has AVX512-BF16 "
         "(default %(default)s)",
     )  # fmt: skip
+    train.add_argument(
+        "--init", type=Path, metavar="RUN", help="start from the trained weights of an "
+        "earlier run folder (a second stage) instead of the bare encoder",
+    )  # fmt: skip
     train.set_defaults(handler=run_train)
     return parser
 

@@ -86,6 +86,7 @@ class ReaderSettings:
 RUN_IDENTITY = (
     "base", "data", "max_seq_len", "stride", "epochs", "learning_rate", "batch_size",
     "warmup", "weight_decay", "seed", "limit_questions", "validation_articles", "precision",
+    "init",
 )  # fmt: skip
 TRAIN_PRECISIONS = ("fp32", "bf16")
 
@@ -114,6 +115,7 @@ class TrainConfig:
     checkpoint_every: int = 50
     stop_after_steps: int | None = None
     precision: str = "fp32"  # "bf16": mixed precision, about 2x faster on CPUs with AVX512-BF16
+    init: Path | None = None  # an earlier run folder whose trained weights this run starts from
     name: str = "desktop-qa-minilm-squad"
 
     def identity(self) -> dict[str, str]:

@@ -196,6 +196,7 @@ def train(config: TrainConfig, log: TextIO = sys.stderr) -> dict[str, Any]:
     )
 
     model = AutoModelForQuestionAnswering.from_pretrained(str(config.base))
+    earlier = _load_init(config.init, model) if config.init else None
     no_decay = ("bias", "LayerNorm.weight")
     groups = [
         {
@@ -250,13 +251,28 @@ def train(config: TrainConfig, log: TextIO = sys.stderr) -> dict[str, Any]:
             print(f"stopped after {step} steps; run again to resume", file=log)
             return {"stopped_at_step": step}
     seconds = seconds_before + time.perf_counter() - began
-    return _ship(config, model, tokenizer, validation_articles, step, seconds, question_count, log)
+    return _ship(
+        config, model, tokenizer, validation_articles, step, seconds, question_count, earlier, log
+    )
 
 
 def _check_base(base: Path) -> None:
     for name in ("config.json", TOKENIZER_NAME):
         if not (base / name).is_file():
             raise InputError(f"{base}: a base model folder needs {name} (save_pretrained layout)")
+
+
+def _load_init(run: Path, model: Any) -> dict[str, Any]:
+    """Load an earlier run's trained weights into ``model``; returns what the manifest records."""
+    import torch
+
+    path = run / CHECKPOINT_NAME
+    if not path.is_file():
+        raise InputError(f"{run}: --init needs an earlier run folder holding {CHECKPOINT_NAME}")
+    checkpoint = torch.load(path, weights_only=False, map_location="cpu")
+    model.load_state_dict(checkpoint["model"])
+    recipe = {k: v for k, v in checkpoint["identity"].items() if k not in ("base", "data")}
+    return {"recipe": recipe, "steps": checkpoint["step"], "seconds": round(checkpoint["seconds"])}
 
 
 def _resume(
@@ -317,6 +333,7 @@ def _ship(
     steps: int,
     seconds: float,
     question_count: int,
+    earlier: dict[str, Any] | None,
     log: TextIO,
 ) -> dict[str, Any]:
     """Export fp32 and int8 ONNX into ``out/model``, evaluate both, write the manifest."""
@@ -341,7 +358,7 @@ def _ship(
         "architecture": "bert",
         "base_model": base_description(config.base),
         "training_data": "SQuAD v1.1 train (CC BY-SA 4.0), held-out articles excluded",
-        "recipe": {k: v for k, v in config.identity().items() if k not in ("base", "data")},
+        "recipe": {k: v for k, v in config.identity().items() if k not in ("base", "data", "init")},
         "training": {
             "questions": question_count,
             "steps": steps,
@@ -349,6 +366,8 @@ def _ship(
             "machine": f"{platform.machine()}, {os.cpu_count()} CPU threads",
         },
     }
+    if earlier:
+        manifest["recipe"]["init"] = earlier
     manifest["sha256"] = model_file_hashes(folder)
     (folder / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     manifest["evaluation"] = evaluate_folder(

@@ -155,6 +155,29 @@ def test_bf16_mixed_precision_trains_in_bf16_and_is_part_of_the_run_identity(
         train(replace(mixed, precision="fp32"), StringIO())
 
 
+def test_a_second_stage_starts_from_the_first_stages_weights_and_records_it(
+    tiny_base: Path, tmp_path: Path
+) -> None:
+    from desktop_qa.core.errors import InputError
+
+    first = tiny_run(tiny_base, tmp_path, "first", epochs=1.0, learning_rate=1e-3, seed=2)
+    train(first, StringIO())
+    # A learning rate of 0 leaves the weights where they started: the first stage's.
+    second = replace(first, out=tmp_path / "second", init=first.out, learning_rate=0.0, seed=3)
+    manifest = train(second, StringIO())
+    before = torch.load(first.out / CHECKPOINT_NAME, weights_only=False)["model"]
+    after = torch.load(second.out / CHECKPOINT_NAME, weights_only=False)["model"]
+    assert all(torch.equal(before[k], after[k]) for k in before)
+    earlier = manifest["recipe"]["init"]
+    assert earlier["steps"] == 6 and earlier["recipe"]["seed"] == "2"
+    assert manifest["recipe"]["seed"] == "3" and "base" not in earlier["recipe"]
+
+    with pytest.raises(InputError, match="--init needs an earlier run folder"):
+        train(replace(second, out=tmp_path / "third", init=tmp_path / "nowhere"), StringIO())
+    with pytest.raises(InputError, match="other settings"):
+        train(replace(second, init=None), StringIO())
+
+
 def test_the_base_models_licence_comes_from_its_card_when_it_has_one(tmp_path: Path) -> None:
     from desktop_qa.core.training import base_description
 
