@@ -34,8 +34,8 @@ from typing import Any
 from desktop_qa.core.assistant import Assistant, ask_library
 from desktop_qa.core.cache import DocumentCache
 from desktop_qa.core.chunking import encode_windows, tokenize_document, tokenize_question
-from desktop_qa.core.config import ReaderSettings
-from desktop_qa.core.convert import quantize_int8
+from desktop_qa.core.config import SHAPES, ReaderSettings
+from desktop_qa.core.convert import AttentionShape, quantize_int8
 from desktop_qa.core.document import open_pdf
 from desktop_qa.core.model import FP32_GRAPH, INT8_GRAPH, load_model_info
 from desktop_qa.core.reader import OnnxQAModel
@@ -60,7 +60,10 @@ def stand_in_model(size: str) -> Path:
     folder = ROOT / ".models" / f"{'bert-base' if size == 'base' else size}-standin"
     if not (folder / INT8_GRAPH).is_file():
         make_stand_in(folder, size, seed=0)
-        quantize_int8(folder / FP32_GRAPH, folder / INT8_GRAPH)
+        shape = SHAPES[size]
+        quantize_int8(
+            folder / FP32_GRAPH, folder / INT8_GRAPH, AttentionShape(shape.heads, shape.hidden)
+        )
     return folder
 
 

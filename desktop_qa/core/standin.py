@@ -121,7 +121,6 @@ def make_stand_in(out: Path, size: str = "tiny", seed: int = 0, no_answer: bool 
         num_attention_heads=shape.heads,
         intermediate_size=shape.intermediate,
         max_position_embeddings=512,
-        attn_implementation="eager",
     )
     model = BertForQuestionAnswering(config).eval()
     export_qa_onnx(model, out / FP32_GRAPH)

@@ -337,13 +337,19 @@ def _ship(
     log: TextIO,
 ) -> dict[str, Any]:
     """Export fp32 and int8 ONNX into ``out/model``, evaluate both, write the manifest."""
-    from desktop_qa.core.convert import export_qa_onnx, model_file_hashes, quantize_int8
+    from desktop_qa.core.convert import (
+        AttentionShape,
+        export_qa_onnx,
+        model_file_hashes,
+        quantize_int8,
+    )
 
     folder = config.out / "model"
     folder.mkdir(parents=True, exist_ok=True)
     model.eval()
     export_qa_onnx(model, folder / FP32_GRAPH)
-    quantize_int8(folder / FP32_GRAPH, folder / INT8_GRAPH)
+    attention = AttentionShape.of_config(model.config.to_dict())
+    quantize_int8(folder / FP32_GRAPH, folder / INT8_GRAPH, attention)
     shutil.copy(config.base / TOKENIZER_NAME, folder / TOKENIZER_NAME)
     manifest: dict[str, Any] = {
         "name": config.name,
@@ -414,11 +420,11 @@ def evaluate_folder(
     """EM/F1 of the fp32 and int8 graphs through the app's reader, and their agreement."""
     from desktop_qa.core.assistant import Assistant
     from desktop_qa.core.model import load_model_info
+    from desktop_qa.core.reader import OnnxQAModel
 
     if limit is not None:
         paragraphs = _first_questions(paragraphs, limit)
     questions = [q for p in paragraphs for q in p]
-    from desktop_qa.core.reader import OnnxQAModel
 
     info = load_model_info(folder)
     results: dict[str, Any] = {"questions": len(questions)}

@@ -7,8 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from desktop_qa.core.config import installed_models_dir
-from desktop_qa.core.convert import import_model, model_file_hashes, verify_model
+from desktop_qa.core.config import SHAPES, installed_models_dir
+from desktop_qa.core.convert import (
+    AttentionShape,
+    import_model,
+    model_file_hashes,
+    quantize_int8,
+    verify_model,
+)
 from desktop_qa.core.errors import BrokenModelError, ModelError, ModelNotFoundError
 from desktop_qa.core.model import load_model_info, remove_model, resolve_model
 from tests.checkpoints import checkpoint
@@ -30,9 +36,45 @@ def test_import_a_checkpoint_exports_quantizes_verifies_and_installs(
     assert resolve_model("my-bert-qa").path == target
     report = verify_model(target)
     assert report.passed and report.pairs == 12 and report.max_logit_difference < 1.0
+    assert "QAttention" in operators(target / "model_quantized.onnx")  # shape from config.json
     with pytest.raises(ModelError, match="installed already"):
         import_model(source)
     assert remove_model("my-bert-qa") == target and not target.exists()
+
+
+def operators(graph: Path) -> set[str]:
+    import onnx
+
+    return {node.op_type for node in onnx.load(str(graph)).graph.node}
+
+
+def test_int8_runs_fused_quantized_attention_where_the_attention_shape_is_known(
+    tiny_model: Path, tmp_path: Path
+) -> None:
+    import numpy as np
+    import onnxruntime as ort
+
+    shape = SHAPES["tiny"]
+    fused = quantize_int8(
+        tiny_model / "model.onnx",
+        tmp_path / "fused.onnx",
+        AttentionShape(shape.heads, shape.hidden),
+    )
+    plain = quantize_int8(tiny_model / "model.onnx", tmp_path / "plain.onnx", None)
+    assert "QAttention" in operators(fused) and "QAttention" not in operators(plain)
+
+    ids = np.random.default_rng(0).integers(5, 4000, size=(2, 40))
+    mask = np.ones_like(ids)
+    mask[1, 30:] = 0  # a padded row: fused attention must honour the mask too
+    feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+
+    def logits(graph: Path) -> np.ndarray:
+        session = ort.InferenceSession(str(graph), providers=["CPUExecutionProvider"])
+        return np.stack(session.run(None, feed))[:, :, :30]  # padding positions aside
+
+    exact = logits(tiny_model / "model.onnx")
+    assert np.abs(logits(fused) - logits(plain)).max() < 0.05
+    assert np.abs(logits(fused) - exact).max() < 0.1
 
 
 def test_import_an_onnx_export_folder_keeps_what_its_manifest_says(tiny_model: Path) -> None:
