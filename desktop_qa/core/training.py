@@ -353,7 +353,7 @@ def _ship(
     shutil.copy(config.base / TOKENIZER_NAME, folder / TOKENIZER_NAME)
     manifest: dict[str, Any] = {
         "name": config.name,
-        "version": f"seed{config.seed}-steps{steps}",
+        "version": _version(config.seed, steps, earlier),
         "description": (
             "small extractive QA model trained by desktop-qa: 6-layer MiniLM encoder, "
             "SQuAD v1.1, English, no 'no answer' training"
@@ -382,6 +382,13 @@ def _ship(
     (folder / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(manifest["evaluation"], indent=2), file=log)
     return manifest
+
+
+def _version(seed: int, steps: int, earlier: dict[str, Any] | None) -> str:
+    """``seed0-steps1631``; a second stage counts both: ``seed0+1-steps3262``."""
+    if earlier is None:
+        return f"seed{seed}-steps{steps}"
+    return f"seed{earlier['recipe']['seed']}+{seed}-steps{earlier['steps'] + steps}"
 
 
 def base_description(base: Path) -> dict[str, str]:

@@ -171,6 +171,7 @@ def test_a_second_stage_starts_from_the_first_stages_weights_and_records_it(
     earlier = manifest["recipe"]["init"]
     assert earlier["steps"] == 6 and earlier["recipe"]["seed"] == "2"
     assert manifest["recipe"]["seed"] == "3" and "base" not in earlier["recipe"]
+    assert manifest["version"] == "seed2+3-steps12"
 
     with pytest.raises(InputError, match="--init needs an earlier run folder"):
         train(replace(second, out=tmp_path / "third", init=tmp_path / "nowhere"), StringIO())
