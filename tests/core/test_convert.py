@@ -77,6 +77,14 @@ def test_int8_runs_fused_quantized_attention_where_the_attention_shape_is_known(
     assert np.abs(logits(fused) - exact).max() < 0.1
 
 
+def test_a_graph_the_fusion_trips_over_is_left_unfused(tmp_path: Path) -> None:
+    from desktop_qa.core.convert import _fused_bert
+
+    junk = tmp_path / "junk.onnx"
+    junk.write_bytes(b"not a graph")
+    assert _fused_bert(junk, AttentionShape(2, 64), tmp_path / "fused.onnx") is None
+
+
 def test_import_an_onnx_export_folder_keeps_what_its_manifest_says(tiny_model: Path) -> None:
     target = import_model(tiny_model, name="from-onnx")
     info = load_model_info(target)
