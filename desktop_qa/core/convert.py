@@ -234,6 +234,7 @@ def import_model(source: Path, name: str | None = None, no_answer: bool = False)
 
     if not source.is_dir():
         raise ModelNotFoundError(f"{source}: no such model folder")
+    config = _json_object(source / "config.json")
     name = name or source.resolve().name
     target = installed_models_dir() / name
     if target.exists():
@@ -256,14 +257,14 @@ def import_model(source: Path, name: str | None = None, no_answer: bool = False)
         if (source / INT8_GRAPH).is_file():
             shutil.copy(source / INT8_GRAPH, staging / INT8_GRAPH)
         else:
-            attention = AttentionShape.of_config(_hf_config(source))
+            attention = AttentionShape.of_config(config)
             quantize_int8(staging / FP32_GRAPH, staging / INT8_GRAPH, attention)
         manifest: dict[str, Any] = {
             "version": "imported",
             "no_answer": no_answer,
             "stand_in": False,
-            "max_seq_len": _max_positions(source),
-            **_source_manifest(source),
+            "max_seq_len": _max_positions(config),
+            **_json_object(source / MANIFEST_NAME),
             "name": name,
             "source": str(source.resolve()),
             "imported_from": kind,
@@ -327,29 +328,21 @@ def model_file_hashes(folder: Path) -> dict[str, str]:
     return {name: file_sha256(folder / name) for name in names if (folder / name).is_file()}
 
 
-def _source_manifest(source: Path) -> dict[str, Any]:
-    """What a desktop-qa model folder says of itself (an import keeps it, stand-in flag too)."""
-    from desktop_qa.core.model import MANIFEST_NAME
+def _json_object(path: Path) -> dict[str, Any]:
+    """A JSON file's top-level object; empty where there is none or it cannot be read.
 
+    Used for what a source folder says of itself: its Hugging Face ``config.json``
+    and a desktop-qa manifest (an import keeps it, stand-in flag too).
+    """
     try:
-        manifest = json.loads((source / MANIFEST_NAME).read_text(encoding="utf-8"))
+        content = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-    return manifest if isinstance(manifest, dict) else {}
+    return content if isinstance(content, dict) else {}
 
 
-def _hf_config(source: Path) -> dict[str, Any]:
-    """The model's ``config.json``; empty where there is none or it cannot be read."""
-    try:
-        config = json.loads((source / "config.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return config if isinstance(config, dict) else {}
-
-
-def _max_positions(source: Path) -> int:
+def _max_positions(config: dict[str, Any]) -> int:
     """The longest window the model's position embeddings allow, at most 512."""
-    config = _hf_config(source)
     positions = int(config.get("max_position_embeddings", 512))
     # RoBERTa-style models reserve two positions for their padding offset.
     if config.get("model_type") in ("roberta", "xlm-roberta"):
