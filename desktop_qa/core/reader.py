@@ -245,8 +245,7 @@ class Reader:
                 best_found = max((c.score for c in found), default=-np.inf)
                 if on_better is not None and best_found > reported:
                     reported = best_found
-                    so_far = distinct_answers(merge_candidates(candidates), settings.top_k)
-                    on_better([self._place(document, c) for c in so_far])
+                    on_better(self._answers(document, merge_candidates(candidates)))
                 lowest_null = min(lowest_null, float(null_scores(start_logits, end_logits).min()))
                 if progress is not None:
                     done = read + min(first + settings.batch_size, len(stage))
@@ -260,10 +259,9 @@ class Reader:
         no_answer = not ranked or (
             self.supports_no_answer and lowest_null - best > settings.no_answer_threshold
         )
-        chosen = [] if no_answer else distinct_answers(ranked, settings.top_k)
         return ReadResult(
             question=question.text,
-            answers=[self._place(document, c) for c in chosen],
+            answers=[] if no_answer else self._answers(document, ranked),
             no_answer=no_answer,
             null_score=float(lowest_null) if self.supports_no_answer and read else None,
             windows=read,
@@ -271,6 +269,10 @@ class Reader:
             elapsed_ms=(time.perf_counter() - began) * 1000,
             windows_total=len(order),
         )
+
+    def _answers(self, document: Document, ranked: list[Candidate]) -> list[Answer]:
+        """The best ``top_k`` distinct answers of ranked candidates, placed on their pages."""
+        return [self._place(document, c) for c in distinct_answers(ranked, self.settings.top_k)]
 
     def _candidates(
         self,
