@@ -251,6 +251,11 @@ def _add_reader_options(parser: argparse.ArgumentParser) -> None:
         help="windows read per round, best BM25 matches first; more rounds follow while the "
         "answer is weak (default %(default)s; 0 reads every window)",
     )  # fmt: skip
+    parser.add_argument(
+        "--retrieval-weight", type=float, default=defaults.retrieval_weight, metavar="X",
+        help="score bonus for answers from windows that match the question well, up to X "
+        "for the best match (default %(default)s; 0: the model's scores alone)",
+    )  # fmt: skip
     parser.add_argument("--thorough", action="store_true", help="read every window of the document")
     parser.add_argument(
         "--threads", type=int, default=defaults.threads, metavar="N",
@@ -272,6 +277,7 @@ def _settings(args: argparse.Namespace) -> ReaderSettings:
         batch_size=args.batch_size,
         provider=args.provider,
         retrieval_k=args.retrieval_k,
+        retrieval_weight=args.retrieval_weight,
         open_budget_s=args.open_timeout,
         threads=args.threads,
     )

@@ -2,7 +2,8 @@
 
 It peaks the start logit at the gold span's first token and the end logit at
 its last token, in every window that holds the whole span; the null score at
-position 0 is ``null_logit`` twice. This tests windowing, decoding, merging
+position 0 is ``null_logit`` twice. ``others`` are more spans, each with its own
+peak (a decoy the model likes, or a weak answer). This tests windowing, decoding, merging
 and placement without depending on what a random-weight model would say.
 """
 
@@ -26,9 +27,15 @@ def token_span(tokens: DocumentTokens, char_start: int, char_end: int) -> tuple[
 class OracleLogits:
     """Logits that point at one document token span."""
 
-    def __init__(self, span: tuple[int, int] | None, null_logit: float = 0.0) -> None:
+    def __init__(
+        self,
+        span: tuple[int, int] | None,
+        null_logit: float = 0.0,
+        others: dict[tuple[int, int], float] | None = None,
+    ) -> None:
         self.span = span
         self.null_logit = null_logit
+        self.others = others or {}
         self.batches: list[EncodedBatch] = []
 
     def logits(self, batch: EncodedBatch) -> tuple[np.ndarray, np.ndarray]:
@@ -37,10 +44,12 @@ class OracleLogits:
         start = np.full(shape, FLOOR, dtype=np.float32)
         end = np.full(shape, FLOOR, dtype=np.float32)
         start[:, 0] = end[:, 0] = self.null_logit
+        spans = dict(self.others)
         if self.span is not None:
-            first, last = self.span
+            spans[self.span] = PEAK
+        for (first, last), peak in spans.items():
             for row, window in enumerate(batch.windows):
                 if window.token_start <= first and last < window.token_end:
-                    start[row, batch.passage_start + first - window.token_start] = PEAK
-                    end[row, batch.passage_start + last - window.token_start] = PEAK
+                    start[row, batch.passage_start + first - window.token_start] = peak
+                    end[row, batch.passage_start + last - window.token_start] = peak
         return start, end

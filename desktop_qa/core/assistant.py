@@ -111,14 +111,25 @@ class Assistant:
         The windows that match the question best (BM25) are read first, widening
         while the answer is weak; ``thorough`` reads every window in one round,
         still best matches first, and ``on_better`` gets the answers so far each
-        time a better one turns up.
+        time a better one turns up. Answers from better-matching windows get a
+        bonus of up to ``retrieval_weight``.
         """
         ranked = opened.index.ranked(question, self.settings.retrieval_k)
         order = [opened.windows[window] for _, window in ranked]
         return self.reader.read(
             opened.document, opened.tokens, question, order, progress, cancelled, thorough,
-            on_better,
+            on_better, self.boosts(opened.index, question, ranked),
         )  # fmt: skip
+
+    def boosts(
+        self, index: WindowIndex, question: str, ranked: list[tuple[int, int]]
+    ) -> list[float]:
+        """The retrieval bonus of each ranked window: the reader alone confuses a
+        passage that merely resembles the answer's with the right one more often
+        than the reader and BM25 together."""
+        matches = index.matches(question)
+        weight = self.settings.retrieval_weight
+        return [weight * matches.get(pair, 0.0) for pair in ranked]
 
 
 @dataclass(frozen=True)
@@ -150,27 +161,33 @@ def ask_library(
 ) -> LibraryResult:
     """Answer from many documents: their windows ranked together by BM25, read in
     rounds of ``retrieval_k`` that widen while the best answer is weak; answers
-    from all documents ranked on their raw scores, which compare across documents."""
+    from all documents ranked on their scores (logits and the retrieval bonus
+    from the one index), which compare across documents."""
     began = time.perf_counter()
     settings = assistant.settings
     index = index or WindowIndex([(o.document.text, o.tokens, o.windows) for o in documents])
     order = index.ranked(question, settings.retrieval_k)
+    boost_of = dict(zip(order, assistant.boosts(index, question, order), strict=True))
     step = settings.retrieval_k or max(len(order), 1)
     found: list[LibraryAnswer] = []
     no_answers: list[bool] = []
+    reader_best = float("-inf")
     read = 0
     while read < len(order):
         stage = order[read : read + step]
         for number in sorted({doc for doc, _ in stage}):
             opened = documents[number]
-            windows = [opened.windows[w] for doc, w in stage if doc == number]
+            pairs = [pair for pair in stage if pair[0] == number]
             result = assistant.reader.read(
-                opened.document, opened.tokens, question, windows, None, cancelled, thorough=True
-            )
+                opened.document, opened.tokens, question,
+                [opened.windows[w] for _, w in pairs], None, cancelled, thorough=True,
+                boosts=[boost_of[pair] for pair in pairs],
+            )  # fmt: skip
             found.extend(LibraryAnswer(opened.document, a) for a in result.answers)
             no_answers.append(result.no_answer)
+            reader_best = max(reader_best, result.reader_best)
         read += len(stage)
-        if max((f.answer.score for f in found), default=float("-inf")) >= settings.widen_below:
+        if reader_best >= settings.widen_below:
             break
     found.sort(key=lambda f: -f.answer.score)
     return LibraryResult(

@@ -30,8 +30,13 @@ class ReaderSettings:
         provider: ``auto``, ``cpu``, ``cuda`` or ``directml``.
         retrieval_k: Windows read per round, best BM25 matches first; 0 reads
             every window in one round ("thorough").
-        widen_below: Another round is read while the best answer scores below
-            this (a start + end logit sum; what counts as weak depends on the model).
+        widen_below: Another round is read while the best answer's reader score
+            (start + end logit sum, without retrieval bonus) is below this; what
+            counts as weak depends on the model.
+        retrieval_weight: Added to the score of an answer in proportion to how well
+            its window matches the question (BM25 relative to the best-matching
+            window, which gives the whole weight); 0 ranks answers by the model
+            alone.
         open_budget_s: Seconds one document may take to open (text and OCR)
             before it is given up; 0 means no limit.
         threads: CPU threads for the model; 0: one per physical core.
@@ -46,8 +51,9 @@ class ReaderSettings:
     no_answer_threshold: float = 0.0
     batch_size: int = 8
     provider: str = "auto"
-    retrieval_k: int = 8
+    retrieval_k: int = 6
     widen_below: float = 5.0
+    retrieval_weight: float = 5.0
     open_budget_s: float = 600.0
     threads: int = 0
 
@@ -66,6 +72,7 @@ class ReaderSettings:
             "retrieval-k": self.retrieval_k,
             "threads": self.threads,
             "open-timeout": self.open_budget_s,
+            "retrieval-weight": self.retrieval_weight,
             "stride": self.stride,
         }
         for flag, number in non_negative.items():

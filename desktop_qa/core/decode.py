@@ -25,11 +25,21 @@ class WindowSpan:
 
 @dataclass(frozen=True)
 class Candidate:
-    """A span of the document text with its best score over all windows."""
+    """A span of the document text with its best score over all windows.
+
+    ``score`` is the span's logit sum plus ``boost``, the retrieval bonus of the
+    window it was read in (0 without one).
+    """
 
     char_start: int
     char_end: int
     score: float
+    boost: float = 0.0
+
+    @property
+    def reader_score(self) -> float:
+        """The model's own score: the start + end logit sum."""
+        return self.score - self.boost
 
 
 def best_spans(
@@ -91,14 +101,12 @@ def merge_candidates(candidates: list[Candidate]) -> list[Candidate]:
     Overlapping windows find the same span more than once; only the highest
     score of a range counts.
     """
-    best: dict[tuple[int, int], float] = {}
+    best: dict[tuple[int, int], Candidate] = {}
     for candidate in candidates:
         key = (candidate.char_start, candidate.char_end)
-        if key not in best or candidate.score > best[key]:
-            best[key] = candidate.score
-    merged = [Candidate(start, end, score) for (start, end), score in best.items()]
-    merged.sort(key=lambda c: (-c.score, c.char_start, c.char_end))
-    return merged
+        if key not in best or candidate.score > best[key].score:
+            best[key] = candidate
+    return sorted(best.values(), key=lambda c: (-c.score, c.char_start, c.char_end))
 
 
 def distinct_answers(ranked: list[Candidate], top_k: int) -> list[Candidate]:

@@ -141,7 +141,8 @@ class Answer:
 
     Attributes:
         text: Exactly ``document.text[char_start:char_end]``.
-        score: Start + end logit sum; comparable across windows and documents.
+        score: Start + end logit sum, plus the retrieval bonus of the window it
+            was read in; comparable across windows and documents.
         page: 1-based page where the answer starts.
         char_start, char_end: The answer's range in the document text.
         fragments: One box per line fragment, with its page, in PDF points.
@@ -168,7 +169,11 @@ class Answer:
 
 @dataclass(frozen=True)
 class ReadResult:
-    """What reading one question against one document found."""
+    """What reading one question against one document found.
+
+    ``reader_best`` is the best answer's logit sum without retrieval bonus: how
+    sure the model itself is, which decides widening and "no answer".
+    """
 
     question: str
     answers: list[Answer]
@@ -178,6 +183,7 @@ class ReadResult:
     question_truncated: bool
     elapsed_ms: float = field(default=0.0)
     windows_total: int = field(default=0)
+    reader_best: float = field(default=-np.inf)
 
 
 class Reader:
@@ -205,15 +211,18 @@ class Reader:
         cancelled: Callable[[], bool] | None = None,
         thorough: bool = False,
         on_better: Callable[[list[Answer]], None] | None = None,
+        boosts: list[float] | None = None,
     ) -> ReadResult:
         """Answer one question from the document's windows.
 
         Args:
             order: Windows to read, most promising first (from retrieval); they
                 must fit a question of ``max_question_tokens``. They are read
-                ``retrieval_k`` at a time, and reading stops once the best answer
-                scores at least ``widen_below``.
+                ``retrieval_k`` at a time, and reading stops once the best
+                answer's reader score reaches ``widen_below``.
             thorough: Read all of ``order`` in one round.
+            boosts: Added to the scores of answers read in the window at the same
+                place in ``order`` (retrieval's evidence; see ``Assistant.ask``).
             on_better: Called with the answers so far each time a batch brings a
                 better best answer, so a long read can show them as they come.
 
@@ -227,9 +236,11 @@ class Reader:
         template = self.tokenizer.template
         everything = max(len(order), 1)
         step = everything if thorough else settings.retrieval_k or everything
+        boosts = boosts or [0.0] * len(order)
         candidates: list[Candidate] = []
         lowest_null = np.inf
         reported = -np.inf
+        reader_best = -np.inf
         read = 0
         while read < len(order):
             stage = order[read : read + step]
@@ -240,7 +251,14 @@ class Reader:
                     template, question, tokens, stage[first : first + settings.batch_size]
                 )
                 start_logits, end_logits = self.model.logits(batch)
-                found = self._candidates(batch, start_logits, end_logits, tokens)
+                offset = read + first
+                found = self._candidates(
+                    batch,
+                    start_logits,
+                    end_logits,
+                    tokens,
+                    boosts[offset : offset + len(batch.windows)],
+                )
                 candidates.extend(found)
                 best_found = max((c.score for c in found), default=-np.inf)
                 if on_better is not None and best_found > reported:
@@ -251,13 +269,12 @@ class Reader:
                     done = read + min(first + settings.batch_size, len(stage))
                     progress(done, read + len(stage))
             read += len(stage)
-            best_so_far = max((c.score for c in candidates), default=-np.inf)
-            if best_so_far >= settings.widen_below:
+            reader_best = max((c.reader_score for c in candidates), default=-np.inf)
+            if reader_best >= settings.widen_below:
                 break
         ranked = merge_candidates(candidates)
-        best = ranked[0].score if ranked else -np.inf
         no_answer = not ranked or (
-            self.supports_no_answer and lowest_null - best > settings.no_answer_threshold
+            self.supports_no_answer and lowest_null - reader_best > settings.no_answer_threshold
         )
         return ReadResult(
             question=question.text,
@@ -268,6 +285,7 @@ class Reader:
             question_truncated=question.truncated,
             elapsed_ms=(time.perf_counter() - began) * 1000,
             windows_total=len(order),
+            reader_best=float(reader_best),
         )
 
     def _answers(self, document: Document, ranked: list[Candidate]) -> list[Answer]:
@@ -280,6 +298,7 @@ class Reader:
         start_logits: np.ndarray,
         end_logits: np.ndarray,
         tokens: DocumentTokens,
+        boosts: list[float],
     ) -> list[Candidate]:
         lengths = np.array([w.token_end - w.token_start for w in batch.windows])
         spans = best_spans(
@@ -295,8 +314,14 @@ class Reader:
             window: Window = batch.windows[span.window]
             first = window.token_start + span.start
             last = window.token_start + span.end
+            boost = boosts[span.window]
             result.append(
-                Candidate(int(tokens.offsets[first, 0]), int(tokens.offsets[last, 1]), span.score)
+                Candidate(
+                    int(tokens.offsets[first, 0]),
+                    int(tokens.offsets[last, 1]),
+                    span.score + boost,
+                    boost,
+                )
             )
         return result
 

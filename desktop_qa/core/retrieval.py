@@ -4,7 +4,8 @@ A document is cut once into windows sized for the longest allowed question,
 so the same windows serve every question. For a question, the windows are
 ranked by BM25 against it and read best first, a batch of ``retrieval_k`` at
 a time; reading widens to the next batch while the best answer so far scores
-below ``widen_below`` (see ``Reader.read``).
+below ``widen_below`` (see ``Reader.read``). How well a window matches also
+adds to the scores of the answers read in it (``Assistant.boosts``).
 """
 
 from __future__ import annotations
@@ -69,6 +70,21 @@ class WindowIndex:
                     (span, number, index),
                 )
 
+    def matches(self, question: str) -> dict[tuple[int, int], float]:
+        """The windows sharing a word with the question, best BM25 match first, each
+        with its BM25 score relative to the best one's (1.0 for the best)."""
+        words = query_words(question)
+        if not words:
+            return {}
+        query = " OR ".join(f'"{w}"' for w in words)
+        rows = self.connection.execute(
+            "SELECT document, window, bm25(windows) FROM windows WHERE windows MATCH ?"
+            " ORDER BY bm25(windows)",
+            (query,),
+        ).fetchall()
+        best = rows[0][2] if rows else 0.0  # FTS5's bm25() is negative: lower is better
+        return {(int(d), int(w)): score / best if best < 0 else 1.0 for d, w, score in rows}
+
     def ranked(self, question: str, lead_within: int = 0) -> list[tuple[int, int]]:
         """All (document, window) pairs, best BM25 match first; unmatched ones in order.
 
@@ -76,18 +92,7 @@ class WindowIndex:
         (title, abstract, summary: where documents state their main facts, in words
         a question rarely shares) is moved into the first k if it is not there.
         """
-        words = query_words(question)
-        matched: list[tuple[int, int]] = []
-        if words:
-            query = " OR ".join(f'"{w}"' for w in words)
-            matched = [
-                (int(row[0]), int(row[1]))
-                for row in self.connection.execute(
-                    "SELECT document, window FROM windows WHERE windows MATCH ?"
-                    " ORDER BY bm25(windows)",
-                    (query,),
-                )
-            ]
+        matched = list(self.matches(question))
         seen = set(matched)
         order = matched + [pair for pair in self.all if pair not in seen]
         if lead_within > 1 and order:  # with k = 1 the best match keeps its one place

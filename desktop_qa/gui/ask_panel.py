@@ -140,7 +140,9 @@ class AskPanel(QWidget):
             where = f"{answer.document.name}, page" if answer.document else "page"
             facts = f"{confidence:.0%} confidence · {where} {answer.page}"
             item = QListWidgetItem(f"{answer.text}\n{facts}\n…{answer.snippet}…")
-            item.setToolTip(f"score {answer.score:.2f} (sum of start and end logits)")
+            item.setToolTip(
+                f"score {answer.score:.2f} (start + end logits and passage-match bonus)"
+            )
             self.answers.addItem(item)
             self.show_mark(self.answers.count(), answer.verdict)
         self.answers.setCurrentRow(0)

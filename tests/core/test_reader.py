@@ -158,6 +158,47 @@ def test_retrieval_reads_the_best_matching_windows_first_and_widens_when_weak(
     assert len(oracle.batches) > 1
 
 
+def test_an_answer_from_a_window_that_matches_the_question_beats_a_decoy(
+    tiny_model: Path,
+) -> None:
+    text = volcano_text(40).replace("Paragraph 300 is about quiet meadows", "Paragraph 300 is 7 km")
+    settings = {"max_seq_len": 128, "stride": 16}
+    opened = oracle_assistant(tiny_model, OracleLogits(None), **settings).prepare(
+        Document.from_text(text)
+    )
+    gold = text.index("volcanoes erupting lava")
+    decoy = text.index("7 km")
+    spans = {
+        token_span(opened.tokens, gold, gold + len("volcanoes erupting lava")): 10.0,
+        token_span(opened.tokens, decoy, decoy + len("7 km")): 10.5,  # the model likes it more
+    }
+    question = "What do volcanoes erupt?"
+    for weight, expected in ((5.0, "volcanoes erupting lava"), (0.0, "7 km")):
+        oracle = OracleLogits(None, others=spans)
+        assistant = oracle_assistant(tiny_model, oracle, retrieval_weight=weight, **settings)
+        result = assistant.ask(opened, question, thorough=True)
+        assert result.answers[0].text == expected
+        assert result.reader_best == pytest.approx(21.0)
+    assert result.answers[0].score == pytest.approx(21.0)  # no bonus: the decoy's window
+    # matches no question word
+
+
+def test_widening_looks_at_the_models_own_score_not_the_bonus(tiny_model: Path) -> None:
+    text = volcano_text(40)
+    settings = {"max_seq_len": 128, "stride": 16, "retrieval_k": 2, "retrieval_weight": 5.0}
+    oracle = OracleLogits(None)
+    assistant = oracle_assistant(tiny_model, oracle, **settings)
+    opened = assistant.prepare(Document.from_text(text))
+    gold = text.index("volcanoes erupting lava")
+    oracle.others = {token_span(opened.tokens, gold, gold + len("volcanoes erupting lava")): 2.0}
+    result = assistant.ask(opened, "What do volcanoes erupt?")
+    assert result.answers[0].text == "volcanoes erupting lava"
+    assert result.answers[0].score == pytest.approx(4.0 + 5.0)  # the best match's full bonus
+    assert result.reader_best == pytest.approx(4.0)
+    assert assistant.settings.widen_below > 4.0
+    assert result.windows == len(opened.windows)  # a weak answer widened to every window
+
+
 def test_no_answer_model_says_so_when_the_null_score_wins(tiny_no_answer_model: Path) -> None:
     document = Document.from_text(PASSAGE)
     oracle = OracleLogits(None, null_logit=20.0)
