@@ -116,6 +116,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="OUT.json",
         help="where to write predictions as {question id: answer}",
     )
+    squad.add_argument(
+        "--whole-articles",
+        action="store_true",
+        help="ask each question of its whole article (paragraphs joined into one document) "
+        "instead of its own paragraph",
+    )
     _add_reader_options(squad)
     squad.set_defaults(handler=run_eval_squad)
 
@@ -562,7 +568,7 @@ def format_result(result: ReadResult, opened: OpenDocument, provider: str) -> st
 def run_eval_squad(args: argparse.Namespace, out: TextIO) -> int:
     from desktop_qa.core.squad import evaluate, load_squad, predict
 
-    paragraphs = load_squad(args.dataset)
+    paragraphs = load_squad(args.dataset, args.whole_articles)
     assistant = _assistant(args)
     predictions = predict(assistant, paragraphs)
     _write_json(args.predictions, predictions)

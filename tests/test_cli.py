@@ -112,6 +112,27 @@ def test_eval_squad_writes_official_predictions_and_prints_the_v2_split(
         assert 0.0 <= scores[key] <= 100.0
 
 
+def test_eval_squad_can_ask_each_question_of_its_whole_article(
+    tiny_no_answer_model: Path, tmp_path: Path
+) -> None:
+    dataset = shared_file("squad", "dev-v2.0-sample.json")
+    predictions = tmp_path / "predictions.json"
+    completed = run(
+        "eval-squad", dataset, "--predictions", predictions, "--model", tiny_no_answer_model,
+        "--whole-articles", "--retrieval-k", "2",
+    )  # fmt: skip
+    assert json.loads(completed.stdout)["total"] > 0
+    data = json.loads(dataset.read_text())["data"]
+    article = "\n\n".join(p["context"] for p in data[0]["paragraphs"])
+    written = json.loads(predictions.read_text())
+    assert all(answer in article for answer in written.values())
+    assert any(  # some answers come from another paragraph than the question's own
+        answer and answer not in p["context"]
+        for p in data[0]["paragraphs"]
+        for answer in (written[qa["id"]] for qa in p["qas"])
+    )
+
+
 def write_text_file(path: Path) -> Path:
     path.write_text("plain text, not a PDF")
     return path

@@ -12,7 +12,7 @@ import json
 import re
 import string
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,8 +42,9 @@ class SquadQuestion:
         return bool(self.answers)
 
 
-def load_squad(path: Path) -> list[list[SquadQuestion]]:
-    """Questions of a SQuAD v1.1/v2.0 file, grouped by paragraph."""
+def load_squad(path: Path, whole_articles: bool = False) -> list[list[SquadQuestion]]:
+    """Questions of a SQuAD v1.1/v2.0 file, grouped by paragraph, or with
+    ``whole_articles`` by article (see ``articles_of``)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
@@ -51,7 +52,7 @@ def load_squad(path: Path) -> list[list[SquadQuestion]]:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise DatasetError(f"{path}: not a readable JSON file ({exc})") from exc
     try:
-        return paragraphs_of(data["data"])
+        return articles_of(data["data"]) if whole_articles else paragraphs_of(data["data"])
     except (KeyError, TypeError) as exc:
         raise DatasetError(f"{path}: not in SQuAD format (missing or wrong field {exc})") from exc
 
@@ -71,6 +72,19 @@ def paragraphs_of(articles: list[Any]) -> list[list[SquadQuestion]]:
         for article in articles
         for paragraph in article["paragraphs"]
     ]
+
+
+def articles_of(articles: list[Any]) -> list[list[SquadQuestion]]:
+    """The questions of SQuAD articles grouped by article, each question's context
+    being its whole article (paragraphs joined by blank lines): a long document
+    where the reader must first find the right passage."""
+    grouped = []
+    for article in articles:
+        text = "\n\n".join(paragraph["context"] for paragraph in article["paragraphs"])
+        grouped.append(
+            [replace(q, context=text) for paragraph in paragraphs_of([article]) for q in paragraph]
+        )
+    return grouped
 
 
 def normalize_answer(text: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -46,6 +47,21 @@ def test_load_real_squad_v2_sample() -> None:
     questions = [q for p in paragraphs for q in p]
     assert any(q.answerable for q in questions) and any(not q.answerable for q in questions)
     assert all(q.context for q in questions)
+
+
+def test_whole_articles_group_questions_under_their_joined_article() -> None:
+    path = shared_file("squad", "dev-v2.0-sample.json")
+    paragraphs = load_squad(path)
+    articles = load_squad(path, whole_articles=True)
+    data = json.loads(path.read_text(encoding="utf-8"))["data"]
+    assert len(articles) == len(data)
+    by_paragraph = [q for p in paragraphs for q in p]
+    by_article = [q for a in articles for q in a]
+    assert [q.qid for q in by_article] == [q.qid for q in by_paragraph]
+    for whole, own in zip(by_article, by_paragraph, strict=True):
+        assert own.context in whole.context and len(whole.context) > len(own.context)
+        assert all(answer in whole.context for answer in whole.answers)
+    assert len({q.context for q in by_article}) == len(data)
 
 
 def test_non_squad_files_are_refused(tmp_path: Path) -> None:
