@@ -10,10 +10,12 @@ import json
 import unicodedata
 from pathlib import Path
 
+import numpy as np
 import pymupdf
 import pytest
 
 from desktop_qa.core.assistant import Assistant
+from desktop_qa.core.chunking import encode_windows, tokenize_question
 from desktop_qa.core.model import SHIPPED_DEFAULT, SHIPPED_MODELS_DIR, resolve_model
 from tests.conftest import shared_file
 
@@ -85,3 +87,21 @@ def test_cli_ask_works_with_no_model_configured(tmp_path: Path) -> None:
     payload = json.loads(completed.stdout)
     assert payload["answers"] and payload["provider"] == "cpu"
     assert "stand-in" not in completed.stderr
+
+
+def test_a_windows_int8_logits_do_not_depend_on_its_batch_mates() -> None:
+    assistant = Assistant(resolve_model(None))
+    reader = assistant.reader
+    opened = assistant.open(shared_file("corpus", "alexnet.pdf"))
+    question = tokenize_question(reader.tokenizer, "What top-1 error rate was achieved?", 64)
+    windows = opened.windows[:4]
+    together = reader.model.logits(
+        encode_windows(reader.tokenizer.template, question, opened.tokens, windows)
+    )
+    for row, window in enumerate(windows):
+        alone = reader.model.logits(
+            encode_windows(reader.tokenizer.template, question, opened.tokens, [window])
+        )
+        width = alone[0].shape[1]
+        np.testing.assert_array_equal(together[0][row, :width], alone[0][0])
+        np.testing.assert_array_equal(together[1][row, :width], alone[1][0])
