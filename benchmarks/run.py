@@ -164,7 +164,12 @@ def main() -> None:
         for graph in (FP32_GRAPH, INT8_GRAPH):
             logits = OnnxQAModel(info, "cpu", folder / graph).logits
             seconds = median_seconds(partial(logits, batch), runs) / len(batch_windows)
-            row(f"reader, ONNX {graph}, batch 8", 1 / seconds, "windows/s", torch_one / seconds)
+            row(
+                f"reader, ONNX {graph}, 8 windows a call",
+                1 / seconds,
+                "windows/s",
+                torch_one / seconds,
+            )
 
         def question_on_alexnet(
             baseline: Baseline, assistant: Assistant, baseline_name: str, our_name: str
