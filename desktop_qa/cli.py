@@ -10,6 +10,7 @@ import argparse
 import json
 import logging
 import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import fields
 from pathlib import Path
@@ -570,7 +571,7 @@ def run_eval_squad(args: argparse.Namespace, out: TextIO) -> int:
 
     paragraphs = load_squad(args.dataset, args.whole_articles)
     assistant = _assistant(args)
-    predictions = predict(assistant, paragraphs)
+    predictions = predict(assistant, paragraphs, _count_progress("questions answered"))
     _write_json(args.predictions, predictions)
     scores = evaluate([q for paragraph in paragraphs for q in paragraph], predictions)
     out.write(json.dumps(scores, indent=2) + "\n")
@@ -635,6 +636,26 @@ def run_model_install(args: argparse.Namespace, out: TextIO) -> int:
         raise OutputError(f"cannot install the model: {exc.strerror or exc}") from exc
     out.write(f"installed {args.name} in {target}\n")
     return 0
+
+
+def _count_progress(what: str) -> Callable[[int, int], None]:
+    """Report long counted work on stderr at every 5%, with the time left."""
+    began = time.perf_counter()
+    next_mark = 5
+
+    def report(done: int, total: int) -> None:
+        nonlocal next_mark
+        percent = 100 * done // total
+        if percent >= next_mark:
+            next_mark = percent - percent % 5 + 5
+            elapsed = time.perf_counter() - began
+            left = elapsed / done * (total - done)
+            print(
+                f"{done} of {total} {what} ({percent}%, about {left:.0f} s left)",
+                file=sys.stderr, flush=True,
+            )  # fmt: skip
+
+    return report
 
 
 def _download_progress() -> Callable[[str, int, int | None], None]:

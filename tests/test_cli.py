@@ -108,6 +108,9 @@ def test_eval_squad_writes_official_predictions_and_prints_the_v2_split(
     assert set(written) == qids and all(isinstance(v, str) for v in written.values())
     assert scores["total"] == len(qids)
     assert scores["HasAns_total"] + scores["NoAns_total"] == len(qids)
+    progress = [line for line in completed.stderr.splitlines() if "questions answered" in line]
+    assert progress[-1].startswith(f"{len(qids)} of {len(qids)} questions answered (100%")
+    assert len(progress) == 20  # every 5%
     for key in ("exact", "f1", "HasAns_exact", "HasAns_f1", "NoAns_exact", "NoAns_f1"):
         assert 0.0 <= scores[key] <= 100.0
 
