@@ -27,19 +27,24 @@ from desktop_qa.core.errors import InputError
 
 #: The reader settings the dialog offers, with their ranges.
 INT_RANGES = {"top_k": (1, 20), "stride": (0, 256), "max_answer_tokens": (1, 100)}
+OFFERED = (*INT_RANGES, "provider", "no_answer_threshold")
 BUILT_IN = "built-in default"
 
 
 def load_reader_settings(settings: QSettings) -> ReaderSettings:
-    """Reader settings saved by the dialog; defaults for anything missing or invalid."""
+    """Reader settings saved by the dialog; defaults for anything missing or invalid.
+
+    Only what the dialog offers is read: any other stored value (earlier versions
+    stored them all) can only be an old default, and would hide a newer one.
+    """
     defaults = ReaderSettings()
     values = {}
-    for field in fields(ReaderSettings):
-        stored = settings.value(f"reader/{field.name}")
+    for name in OFFERED:
+        stored = settings.value(f"reader/{name}")
         if stored is None:
             continue
         try:
-            values[field.name] = type(getattr(defaults, field.name))(stored)
+            values[name] = type(getattr(defaults, name))(stored)
         except (TypeError, ValueError):
             continue
     try:
@@ -49,8 +54,16 @@ def load_reader_settings(settings: QSettings) -> ReaderSettings:
 
 
 def save_reader_settings(settings: QSettings, reader: ReaderSettings) -> None:
+    """Store the values the person changed from the defaults, and nothing else, so
+    a later release's better defaults reach every setting left alone."""
+    defaults = ReaderSettings()
     for field in fields(ReaderSettings):
-        settings.setValue(f"reader/{field.name}", getattr(reader, field.name))
+        key = f"reader/{field.name}"
+        value = getattr(reader, field.name)
+        if field.name in OFFERED and value != getattr(defaults, field.name):
+            settings.setValue(key, value)
+        else:
+            settings.remove(key)
 
 
 def saved_model(settings: QSettings) -> Path | None:

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +22,7 @@ from desktop_qa.core.config import ReaderSettings
 from desktop_qa.core.history import HistoryStore
 from desktop_qa.core.model import load_model_info
 from desktop_qa.core.reader import OnnxQAModel
-from desktop_qa.gui.dialogs import load_reader_settings
+from desktop_qa.gui.dialogs import load_reader_settings, save_reader_settings
 from desktop_qa.gui.main_window import MainWindow, WorkerState
 from tests.checkpoints import checkpoint
 from tests.conftest import shared_file
@@ -263,8 +264,21 @@ def test_settings_dialog_applies_and_keeps_its_values(
     assert main.opened is not None and main.ask_panel.question.isEnabled()
     ask(qtbot, main, "What is ImageNet?")
     assert main.ask_panel.answers.count() <= 3
-    saved = load_reader_settings(QSettings(str(tmp_path / "gui.ini"), QSettings.Format.IniFormat))
+    stored = QSettings(str(tmp_path / "gui.ini"), QSettings.Format.IniFormat)
+    saved = load_reader_settings(stored)
     assert (saved.top_k, saved.stride, saved.provider) == (3, 64, "cpu")
+    reader_keys = [key for key in stored.allKeys() if key.startswith("reader/")]
+    assert sorted(reader_keys) == ["reader/provider", "reader/stride", "reader/top_k"]
+
+
+def test_settings_left_alone_follow_newer_defaults(tmp_path: Path) -> None:
+    stored = QSettings(str(tmp_path / "old.ini"), QSettings.Format.IniFormat)
+    stored.setValue("reader/retrieval_k", 8)  # an earlier version stored every default
+    stored.setValue("reader/top_k", 3)
+    loaded = load_reader_settings(stored)
+    assert loaded.retrieval_k == ReaderSettings().retrieval_k and loaded.top_k == 3
+    save_reader_settings(stored, replace(loaded, top_k=ReaderSettings().top_k))
+    assert stored.allKeys() == []
 
 
 def test_marking_an_answer_is_kept_in_the_history(
