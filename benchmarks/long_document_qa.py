@@ -20,18 +20,19 @@ from pathlib import Path
 from typing import Any
 
 from desktop_qa.core.assistant import Assistant
-from desktop_qa.core.config import ReaderSettings
+from desktop_qa.core.config import ReaderSettings, TrainConfig
 from desktop_qa.core.model import resolve_model
 from desktop_qa.core.squad import SquadQuestion, articles_of, evaluate, predict
 from desktop_qa.core.training import split_articles
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
-HELD_OUT_ARTICLES = 8  # as in training's default split
 
 
 def questions(per_paragraph: int) -> list[list[SquadQuestion]]:
     """Held-out and dev-sample articles, answerable questions only."""
-    _, held_out = split_articles(SHARED / "squad" / "train-v1.1.json", HELD_OUT_ARTICLES)
+    _, held_out = split_articles(
+        SHARED / "squad" / "train-v1.1.json", TrainConfig.validation_articles
+    )
     sample = json.loads((SHARED / "squad" / "dev-v2.0-sample.json").read_text(encoding="utf-8"))
     articles = held_out + sample["data"]
     for article in articles:

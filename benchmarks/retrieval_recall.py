@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop_qa.core.assistant import Assistant, OpenDocument
+from desktop_qa.core.config import TrainConfig
 from desktop_qa.core.document import Document
 from desktop_qa.core.model import resolve_model
 from desktop_qa.core.retrieval import WindowIndex
@@ -29,7 +30,6 @@ from desktop_qa.core.training import split_articles
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 KS = (1, 2, 4, 6, 8, 16)
-HELD_OUT_ARTICLES = 8  # as in training's default split
 
 
 def gold_windows(opened: OpenDocument, start: int, end: int) -> set[int]:
@@ -103,7 +103,9 @@ def squad_sample(assistant: Assistant) -> list[Case]:
 
 def held_out(assistant: Assistant) -> list[Case]:
     """Training's held-out SQuAD v1.1 articles, one document each."""
-    _, articles = split_articles(SHARED / "squad" / "train-v1.1.json", HELD_OUT_ARTICLES)
+    _, articles = split_articles(
+        SHARED / "squad" / "train-v1.1.json", TrainConfig.validation_articles
+    )
     return [case for article in articles for case in article_cases(assistant, article)]
 
 

@@ -114,20 +114,20 @@ class Assistant:
         time a better one turns up. Answers from better-matching windows get a
         bonus of up to ``retrieval_weight``.
         """
-        ranked = opened.index.ranked(question, self.settings.retrieval_k)
+        matches = opened.index.matches(question)
+        ranked = opened.index.order(matches, self.settings.retrieval_k)
         order = [opened.windows[window] for _, window in ranked]
         return self.reader.read(
             opened.document, opened.tokens, question, order, progress, cancelled, thorough,
-            on_better, self.boosts(opened.index, question, ranked),
+            on_better, self.boosts(matches, ranked),
         )  # fmt: skip
 
     def boosts(
-        self, index: WindowIndex, question: str, ranked: list[tuple[int, int]]
+        self, matches: dict[tuple[int, int], float], ranked: list[tuple[int, int]]
     ) -> list[float]:
-        """The retrieval bonus of each ranked window: the reader alone confuses a
-        passage that merely resembles the answer's with the right one more often
-        than the reader and BM25 together."""
-        matches = index.matches(question)
+        """The retrieval bonus of each ranked window, from ``WindowIndex.matches``: the
+        reader alone confuses a passage that merely resembles the answer's with the
+        right one more often than the reader and BM25 together."""
         weight = self.settings.retrieval_weight
         return [weight * matches.get(pair, 0.0) for pair in ranked]
 
@@ -166,8 +166,9 @@ def ask_library(
     began = time.perf_counter()
     settings = assistant.settings
     index = index or WindowIndex([(o.document.text, o.tokens, o.windows) for o in documents])
-    order = index.ranked(question, settings.retrieval_k)
-    boost_of = dict(zip(order, assistant.boosts(index, question, order), strict=True))
+    matches = index.matches(question)
+    order = index.order(matches, settings.retrieval_k)
+    boost_of = dict(zip(order, assistant.boosts(matches, order), strict=True))
     step = settings.retrieval_k or max(len(order), 1)
     found: list[LibraryAnswer] = []
     no_answers: list[bool] = []
