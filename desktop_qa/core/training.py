@@ -347,6 +347,7 @@ def _ship(
     """Export fp32 and int8 ONNX into ``out/model``, evaluate both, write the manifest."""
     from desktop_qa.core.convert import (
         AttentionShape,
+        calibration_windows,
         export_qa_onnx,
         model_file_hashes,
         quantize_int8,
@@ -356,9 +357,10 @@ def _ship(
     folder.mkdir(parents=True, exist_ok=True)
     model.eval()
     export_qa_onnx(model, folder / FP32_GRAPH)
-    attention = AttentionShape.of_config(model.config.to_dict())
-    quantize_int8(folder / FP32_GRAPH, folder / INT8_GRAPH, attention)
     shutil.copy(config.base / TOKENIZER_NAME, folder / TOKENIZER_NAME)
+    attention = AttentionShape.of_config(model.config.to_dict())
+    calibration = calibration_windows(folder / TOKENIZER_NAME, config.max_seq_len)
+    kept_in_float = quantize_int8(folder / FP32_GRAPH, folder / INT8_GRAPH, attention, calibration)
     manifest: dict[str, Any] = {
         "name": config.name,
         "version": _version(config.seed, steps, earlier),
@@ -379,6 +381,7 @@ def _ship(
             "seconds": round(seconds),
             "machine": f"{platform.machine()}, {os.cpu_count()} CPU threads",
         },
+        "int8_kept_in_float": kept_in_float,
     }
     if earlier:
         manifest["recipe"]["init"] = earlier

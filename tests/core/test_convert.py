@@ -55,12 +55,9 @@ def test_int8_runs_fused_quantized_attention_where_the_attention_shape_is_known(
     import onnxruntime as ort
 
     shape = SHAPES["tiny"]
-    fused = quantize_int8(
-        tiny_model / "model.onnx",
-        tmp_path / "fused.onnx",
-        AttentionShape(shape.heads, shape.hidden),
-    )
-    plain = quantize_int8(tiny_model / "model.onnx", tmp_path / "plain.onnx", None)
+    fused, plain = tmp_path / "fused.onnx", tmp_path / "plain.onnx"
+    quantize_int8(tiny_model / "model.onnx", fused, AttentionShape(shape.heads, shape.hidden))
+    quantize_int8(tiny_model / "model.onnx", plain, None)
     assert "QAttention" in operators(fused) and "QAttention" not in operators(plain)
 
     ids = np.random.default_rng(0).integers(5, 4000, size=(2, 40))
@@ -155,3 +152,58 @@ def test_a_damaged_installed_graph_fails_its_sha256_before_loading(tiny_model: P
     graph.write_bytes(bytes(data))
     with pytest.raises(BrokenModelError, match="sha256"):
         OnnxQAModel(info, "cpu")
+
+
+def two_layer_graph(path: Path) -> Path:
+    """ids -> embedding -> MatMul "spiky" -> Relu, clipped -> MatMul "smooth": token 7's
+    embedding has one feature 100 times the others, an outlier only "spiky" sees."""
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(0)
+    table = rng.normal(0, 1, (32, 64)).astype(np.float32)
+    table[7, 3] = 100.0
+    weights = {
+        "table": table,
+        "w_spiky": rng.normal(0, 0.1, (64, 64)).astype(np.float32),
+        "w_smooth": rng.normal(0, 0.1, (64, 2)).astype(np.float32),
+    }
+    nodes = [
+        helper.make_node("Gather", ["table", "input_ids"], ["embedded"], name="embed"),
+        helper.make_node("MatMul", ["embedded", "w_spiky"], ["hidden"], name="spiky"),
+        helper.make_node("Relu", ["hidden"], ["activated"], name="relu"),
+        helper.make_node("Clip", ["activated", "", "cap"], ["capped"], name="clip"),
+        helper.make_node("MatMul", ["capped", "w_smooth"], ["logits"], name="smooth"),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "two-layer",
+        [helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "sequence"])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, None)],
+        [numpy_helper.from_array(v, k) for k, v in weights.items()]
+        + [numpy_helper.from_array(np.array(3.0, np.float32), "cap")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    onnx.save(model, str(path))
+    return path
+
+
+def test_matrix_products_fed_by_outliers_stay_in_float(tmp_path: Path) -> None:
+    import numpy as np
+
+    from desktop_qa.core.convert import outlier_matmuls
+
+    graph = two_layer_graph(tmp_path / "two.onnx")
+    ids = np.arange(128).reshape(2, 64) % 32  # token 7 is 4 of the 128 tokens
+    without_token_7 = [{"input_ids": np.where(row == 7, 8, row)[None, :]} for row in ids]
+    with_token_7 = [{"input_ids": row[None, :]} for row in ids]
+    assert outlier_matmuls(graph, with_token_7) == ["spiky"]
+    assert outlier_matmuls(graph, without_token_7) == []
+    assert outlier_matmuls(graph, []) == []
+
+    kept = quantize_int8(graph, tmp_path / "int8.onnx", None, with_token_7)
+    assert kept == ["spiky"]
+    assert {"MatMul", "MatMulInteger"} <= operators(tmp_path / "int8.onnx")
+    plain = quantize_int8(graph, tmp_path / "plain.onnx", None)
+    assert plain == [] and "MatMul" not in operators(tmp_path / "plain.onnx")

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import onnx
 import pytest
 
 from desktop_qa.core.config import TrainConfig
@@ -122,6 +123,14 @@ def test_train_resumes_exactly_and_ships_an_evaluated_onnx_model(
         assert 0 <= evaluation[graph]["exact"] <= evaluation[graph]["f1"] <= 100
     assert 0 <= evaluation["int8_same_answer"] <= 1
     assert manifest["training"]["steps"] == 12 and manifest["recipe"]["seed"] == "5"
+    kept = manifest["int8_kept_in_float"]
+    assert kept == resumed["int8_kept_in_float"]
+    float_matmuls = {
+        node.name
+        for node in onnx.load(str(folder / "model_quantized.onnx")).graph.node
+        if node.op_type == "MatMul"
+    }
+    assert set(kept) <= float_matmuls
 
 
 def test_a_checkpoint_of_other_settings_is_not_resumed(tiny_base: Path, tmp_path: Path) -> None:
