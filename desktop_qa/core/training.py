@@ -243,7 +243,7 @@ def train(config: TrainConfig, log: TextIO = sys.stderr) -> dict[str, Any]:
         finished = step == len(plan)
         if step % config.checkpoint_every == 0 or finished:
             seconds = seconds_before + time.perf_counter() - began
-            _save_checkpoint(config, model, optimizer, schedule, step, seconds, loss_sum)
+            _save_checkpoint(config, model, optimizer, schedule, step, seconds, loss_sum, earlier)
         stop_now = (
             config.stop_after_steps is not None and step - started_at >= config.stop_after_steps
         )
@@ -263,7 +263,11 @@ def _check_base(base: Path) -> None:
 
 
 def _load_init(run: Path, model: Any) -> dict[str, Any]:
-    """Load an earlier run's trained weights into ``model``; returns what the manifest records."""
+    """Load an earlier run's trained weights into ``model``; returns what the manifest records.
+
+    That record holds the earlier run's own ``init`` in its recipe, so a model trained
+    in several stages keeps every stage.
+    """
     import torch
 
     path = run / CHECKPOINT_NAME
@@ -271,8 +275,11 @@ def _load_init(run: Path, model: Any) -> dict[str, Any]:
         raise InputError(f"{run}: --init needs an earlier run folder holding {CHECKPOINT_NAME}")
     checkpoint = torch.load(path, weights_only=False, map_location="cpu")
     model.load_state_dict(checkpoint["model"])
+    recipe: dict[str, Any] = _recipe(checkpoint["identity"])
+    if checkpoint.get("init"):
+        recipe["init"] = checkpoint["init"]
     return {
-        "recipe": _recipe(checkpoint["identity"]),
+        "recipe": recipe,
         "steps": checkpoint["step"],
         "seconds": round(checkpoint["seconds"]),
     }
@@ -312,6 +319,7 @@ def _save_checkpoint(
     step: int,
     seconds: float,
     loss_sum: float,
+    earlier: dict[str, Any] | None,
 ) -> None:
     import torch
 
@@ -323,6 +331,7 @@ def _save_checkpoint(
             "step": step,
             "seconds": seconds,
             "loss_sum": loss_sum,
+            "init": earlier,
             "model": model.state_dict(),
             "optimizer": optimizer.state_dict(),
             "schedule": schedule.state_dict(),
@@ -396,10 +405,13 @@ def _ship(
 
 
 def _version(seed: int, steps: int, earlier: dict[str, Any] | None) -> str:
-    """``seed0-steps1631``; a second stage counts both: ``seed0+1-steps3262``."""
-    if earlier is None:
-        return f"seed{seed}-steps{steps}"
-    return f"seed{earlier['recipe']['seed']}+{seed}-steps{earlier['steps'] + steps}"
+    """``seed0-steps1631``; later stages count every stage: ``seed0+1+2-steps5980``."""
+    seeds = [str(seed)]
+    while earlier is not None:
+        seeds.insert(0, earlier["recipe"]["seed"])
+        steps += earlier["steps"]
+        earlier = earlier["recipe"].get("init")
+    return f"seed{'+'.join(seeds)}-steps{steps}"
 
 
 def packaged_encoder() -> Path | None:

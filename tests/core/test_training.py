@@ -181,9 +181,13 @@ def test_a_second_stage_starts_from_the_first_stages_weights_and_records_it(
     assert earlier["steps"] == 6 and earlier["recipe"]["seed"] == "2"
     assert manifest["recipe"]["seed"] == "3" and "base" not in earlier["recipe"]
     assert manifest["version"] == "seed2+3-steps12"
+    third = replace(second, out=tmp_path / "third", init=second.out, seed=4)
+    lineage = train(third, StringIO())
+    assert lineage["version"] == "seed2+3+4-steps18"
+    assert lineage["recipe"]["init"]["recipe"]["init"] == earlier  # every stage kept
 
     with pytest.raises(InputError, match="--init needs an earlier run folder"):
-        train(replace(second, out=tmp_path / "third", init=tmp_path / "nowhere"), StringIO())
+        train(replace(second, out=tmp_path / "fourth", init=tmp_path / "nowhere"), StringIO())
     with pytest.raises(InputError, match="other settings"):
         train(replace(second, init=None), StringIO())
 
