@@ -19,7 +19,14 @@ from typing import Any
 
 import numpy as np
 
-from desktop_qa.core.chunking import EncodedBatch, QATokenizer
+from desktop_qa.core.chunking import (
+    EncodedBatch,
+    QATokenizer,
+    encode_windows,
+    plan_windows,
+    tokenize_document,
+    tokenize_question,
+)
 from desktop_qa.core.errors import BrokenModelError, ModelError, ModelNotFoundError
 
 INPUT_NAMES = ["input_ids", "attention_mask", "token_type_ids"]
@@ -269,13 +276,6 @@ def _verification_batches(
     tokenizer: QATokenizer, max_seq_len: int
 ) -> list[tuple[EncodedBatch, np.ndarray]]:
     """Each fixed verification question with its passage as one window, and its length."""
-    from desktop_qa.core.chunking import (
-        encode_windows,
-        plan_windows,
-        tokenize_document,
-        tokenize_question,
-    )
-
     batches = []
     for question_text, passage in _verify_pairs():
         tokens = tokenize_document(tokenizer, passage)
