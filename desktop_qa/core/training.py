@@ -457,32 +457,44 @@ def evaluate_folder(
     log: TextIO = sys.stderr,
 ) -> dict[str, Any]:
     """EM/F1 of the fp32 and int8 graphs through the app's reader, and their agreement."""
+    if limit is not None:
+        paragraphs = _first_questions(paragraphs, limit)
+    questions = [q for p in paragraphs for q in p]
+    results: dict[str, Any] = {"questions": len(questions)}
+    predictions = {}
+    for label, graph in (("fp32", FP32_GRAPH), ("int8", INT8_GRAPH)):
+        results[label], predictions[label] = evaluate_graph(
+            folder, graph, paragraphs, stride, _progress(label, log)
+        )
+    same = sum(predictions["fp32"][q.qid] == predictions["int8"][q.qid] for q in questions)
+    results["int8_same_answer"] = round(same / len(questions), 4)
+    return results
+
+
+def evaluate_graph(
+    folder: Path,
+    graph: str,
+    paragraphs: list[list[SquadQuestion]],
+    stride: int,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[dict[str, float], dict[str, str]]:
+    """EM/F1 and seconds of one graph of a model folder, and its answer to each question."""
     from desktop_qa.core.assistant import Assistant
     from desktop_qa.core.model import load_model_info
     from desktop_qa.core.reader import OnnxQAModel
 
-    if limit is not None:
-        paragraphs = _first_questions(paragraphs, limit)
-    questions = [q for p in paragraphs for q in p]
-
+    began = time.perf_counter()
     info = load_model_info(folder)
-    results: dict[str, Any] = {"questions": len(questions)}
-    predictions = {}
-    for label, graph in (("fp32", FP32_GRAPH), ("int8", INT8_GRAPH)):
-        began = time.perf_counter()
-        onnx_model = OnnxQAModel(info, "cpu", graph=folder / graph)
-        settings = ReaderSettings(max_seq_len=info.max_seq_len, stride=stride)
-        assistant = Assistant(info, settings, onnx_model)
-        predictions[label] = predict(assistant, paragraphs, _progress(label, log))
-        scores = evaluate(questions, predictions[label])
-        results[label] = {
-            "exact": round(scores["exact"], 2),
-            "f1": round(scores["f1"], 2),
-            "seconds": round(time.perf_counter() - began, 1),
-        }
-    same = sum(predictions["fp32"][q.qid] == predictions["int8"][q.qid] for q in questions)
-    results["int8_same_answer"] = round(same / len(questions), 4)
-    return results
+    onnx_model = OnnxQAModel(info, "cpu", graph=folder / graph)
+    settings = ReaderSettings(max_seq_len=info.max_seq_len, stride=stride)
+    predictions = predict(Assistant(info, settings, onnx_model), paragraphs, progress)
+    scores = evaluate([q for p in paragraphs for q in p], predictions)
+    figures = {
+        "exact": round(scores["exact"], 2),
+        "f1": round(scores["f1"], 2),
+        "seconds": round(time.perf_counter() - began, 1),
+    }
+    return figures, predictions
 
 
 def _first_questions(
