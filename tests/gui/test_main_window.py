@@ -20,7 +20,7 @@ from desktop_qa.core.assistant import Assistant
 from desktop_qa.core.chunking import EncodedBatch
 from desktop_qa.core.config import ReaderSettings
 from desktop_qa.core.history import HistoryStore
-from desktop_qa.core.model import load_model_info
+from desktop_qa.core.model import load_model_info, resolve_model
 from desktop_qa.core.reader import OnnxQAModel
 from desktop_qa.gui.dialogs import load_reader_settings, save_reader_settings
 from desktop_qa.gui.main_window import MainWindow, WorkerState
@@ -403,4 +403,24 @@ def test_a_thorough_question_shows_better_answers_while_it_reads(
     assert model.calls > calls_when_shown, "answers showed before the reading ended"
     assert "still reading" not in main.ask_panel.status.text()
     assert main.ask_panel.answers.count() >= 1 and not main.ask_panel.progress.isVisible()
+    main.close()
+
+
+def test_the_about_box_states_the_shipped_models_facts_as_model_list_does(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    info = resolve_model(None)
+    if info.stand_in:
+        pytest.skip("no model shipped in models/")
+    main, _ = make_window(qtbot, tmp_path, info.path)
+    listed = subprocess.run(
+        [sys.executable, "-m", "desktop_qa", "model", "list"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    facts = main._model_facts()
+    scores = info.manifest["evaluation"]["int8"]
+    for fact in (info.version, info.manifest["description"], f"F1 {scores['f1']}"):
+        assert fact in facts and fact in listed
     main.close()
