@@ -610,15 +610,7 @@ def run_model_list(args: argparse.Namespace, out: TextIO) -> int:
         out.write(f"{info.name} {info.version}{mark}\n  {where}: {info.path}\n")
         if info.manifest.get("description"):
             out.write(f"  {info.manifest['description']}\n")
-        facts = [
-            f"windows of {info.max_seq_len} tokens",
-            "answers 'no answer'" if info.no_answer else "always answers (no 'no answer')",
-        ]
-        evaluation = info.manifest.get("evaluation", {})
-        if "int8" in evaluation:
-            scores = evaluation["int8"]
-            facts.append(f"held-out SQuAD EM {scores['exact']} / F1 {scores['f1']} (int8)")
-        out.write(f"  {'; '.join(facts)}\n")
+        out.write(f"  {'; '.join(info.facts)}\n")
     return 0
 
 

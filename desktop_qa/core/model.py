@@ -49,6 +49,18 @@ class ModelInfo:
     def tokenizer_path(self) -> Path:
         return self.path / TOKENIZER_NAME
 
+    @property
+    def facts(self) -> list[str]:
+        """What a user should know of the model: its window, "no answer", held-out scores."""
+        facts = [
+            f"windows of {self.max_seq_len} tokens",
+            "answers 'no answer'" if self.no_answer else "always answers (no 'no answer')",
+        ]
+        scores = self.manifest.get("evaluation", {}).get("int8")
+        if scores:
+            facts.append(f"held-out SQuAD EM {scores['exact']} / F1 {scores['f1']} (int8)")
+        return facts
+
     def graph_for(self, on_gpu: bool) -> Path:
         """The int8 graph for the CPU when there is one; the fp32 graph on a GPU."""
         preferred = (FP32_GRAPH, INT8_GRAPH) if on_gpu else (INT8_GRAPH, FP32_GRAPH)

@@ -775,14 +775,12 @@ class MainWindow(QMainWindow):
         assistant = self.worker.assistant
         if assistant is None:
             return self.status_model.text()
-        manifest = assistant.model.manifest
-        facts = [f"{assistant.model.name} {assistant.model.version}, on {assistant.provider}"]
-        if manifest.get("description"):
-            facts.append(str(manifest["description"]))
-        scores = manifest.get("evaluation", {}).get("int8")
-        if scores:
-            facts.append(f"held-out SQuAD EM {scores['exact']} / F1 {scores['f1']}")
-        return "<br>".join(facts)
+        model = assistant.model
+        lines = [f"{model.name} {model.version}, on {assistant.provider}"]
+        if model.manifest.get("description"):
+            lines.append(str(model.manifest["description"]))
+        lines.append("; ".join(model.facts))
+        return "<br>".join(lines)
 
     def confirm_web_link(self, url: str) -> QMessageBox:
         """Ask before a clicked web link goes to the browser (PDF links can mislead)."""

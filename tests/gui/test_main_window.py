@@ -421,6 +421,7 @@ def test_the_about_box_states_the_shipped_models_facts_as_model_list_does(
     ).stdout
     facts = main._model_facts()
     scores = info.manifest["evaluation"]["int8"]
-    for fact in (info.version, info.manifest["description"], f"F1 {scores['f1']}"):
+    assert f"F1 {scores['f1']} (int8)" in info.facts[-1]
+    for fact in (info.version, info.manifest["description"], "; ".join(info.facts)):
         assert fact in facts and fact in listed
     main.close()
