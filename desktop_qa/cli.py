@@ -20,6 +20,7 @@ from desktop_qa import __version__
 from desktop_qa.core.config import (
     PROVIDER_CHOICES,
     SHAPES,
+    TRAIN_CONTEXTS,
     TRAIN_PRECISIONS,
     ReaderSettings,
     TrainConfig,
@@ -200,6 +201,17 @@ def build_parser() -> argparse.ArgumentParser:
         ("--validation-limit", int, "evaluate on this many held-out questions only"),
         ("--checkpoint-every", int, "steps between checkpoints"),
         ("--stop-after-steps", int, "stop (resumably) after this many steps"),
+        (
+            "--negatives-per-question",
+            int,
+            "windows without the answer trained beside each "
+            "question's answer, hardest first by BM25 (article context)",
+        ),
+        (
+            "--unanswerable-fraction",
+            float,
+            "share of questions turned into unanswerable ones (article context)",
+        ),
     ):
         field = recipe[flag.removeprefix("--").replace("-", "_")]
         train.add_argument(
@@ -210,6 +222,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--precision", choices=TRAIN_PRECISIONS, default="fp32",
         help="bf16: mixed precision, about twice as fast where the CPU has AVX512-BF16 "
         "(default %(default)s)",
+    )  # fmt: skip
+    train.add_argument(
+        "--context", choices=TRAIN_CONTEXTS, default="article",
+        help="article: whole articles cut into the reader's windows, each question's windows "
+        "trained together (shared normalization) with unanswerable variants; paragraph: "
+        "each question against its own paragraph, the earlier recipe (default %(default)s)",
     )  # fmt: skip
     train.add_argument(
         "--init", type=Path, metavar="RUN", help="start from the trained weights of an "

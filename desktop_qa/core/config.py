@@ -93,9 +93,10 @@ class ReaderSettings:
 RUN_IDENTITY = (
     "base", "data", "max_seq_len", "stride", "epochs", "learning_rate", "batch_size",
     "warmup", "weight_decay", "seed", "limit_questions", "validation_articles", "precision",
-    "init",
+    "init", "context", "negatives_per_question", "unanswerable_fraction",
 )  # fmt: skip
 TRAIN_PRECISIONS = ("fp32", "bf16")
+TRAIN_CONTEXTS = ("article", "paragraph")
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,9 @@ class TrainConfig:
     """One training recipe for ``desktop-qa model train``.
 
     ``out`` receives checkpoints and, at the end, the exported model in ``out/model``.
+    ``context``, ``negatives_per_question`` and ``unanswerable_fraction`` say how
+    questions become groups of windows (``training_data``); the unanswerable share
+    applies to the article context only.
     """
 
     base: Path
@@ -124,6 +128,17 @@ class TrainConfig:
     precision: str = "fp32"  # "bf16": mixed precision, about 2x faster on CPUs with AVX512-BF16
     init: Path | None = None  # an earlier run folder whose trained weights this run starts from
     name: str = "desktop-qa-minilm-squad"
+    context: str = "article"
+    negatives_per_question: int = 2
+    unanswerable_fraction: float = 0.33
+
+    def __post_init__(self) -> None:
+        if self.context not in TRAIN_CONTEXTS:
+            raise InputError(f"context must be one of {', '.join(TRAIN_CONTEXTS)}")
+        if self.negatives_per_question < 0:
+            raise InputError("negatives-per-question must not be negative")
+        if not 0 <= self.unanswerable_fraction < 1:
+            raise InputError("unanswerable-fraction must be at least 0 and below 1")
 
     def identity(self) -> dict[str, str]:
         values = asdict(self)

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 ARTICLES = re.compile(r"\b(a|an|the)\b", re.UNICODE)
 PUNCTUATION = frozenset(string.punctuation)
+PARAGRAPH_JOIN = "\n\n"
 
 
 @dataclass(frozen=True)
@@ -74,13 +75,24 @@ def paragraphs_of(articles: list[Any]) -> list[list[SquadQuestion]]:
     ]
 
 
+def article_text(article: Any) -> tuple[str, list[int]]:
+    """An article as one document: its paragraphs joined by blank lines, and where
+    each paragraph starts in that text."""
+    starts = []
+    length = 0
+    for paragraph in article["paragraphs"]:
+        starts.append(length)
+        length += len(paragraph["context"]) + len(PARAGRAPH_JOIN)
+    return PARAGRAPH_JOIN.join(p["context"] for p in article["paragraphs"]), starts
+
+
 def articles_of(articles: list[Any]) -> list[list[SquadQuestion]]:
     """The questions of SQuAD articles grouped by article, each question's context
-    being its whole article (paragraphs joined by blank lines): a long document
-    where the reader must first find the right passage."""
+    being its whole article (``article_text``): a long document where the reader
+    must first find the right passage."""
     grouped = []
     for article in articles:
-        text = "\n\n".join(paragraph["context"] for paragraph in article["paragraphs"])
+        text, _ = article_text(article)
         grouped.append(
             [replace(q, context=text) for paragraph in paragraphs_of([article]) for q in paragraph]
         )

@@ -1,9 +1,10 @@
 """Fine-tune a BERT-family encoder for extractive QA on SQuAD, then ship it as ONNX.
 
-Features are made with the reader's own windowing (``chunking``): the same
-tokenizer, the same question truncation, the same stride and character
-offsets, so what the model learns is what the app asks of it. A window that
-does not hold the whole answer is labelled at position 0 (``[CLS]``).
+Features are made with the reader's own windowing (``training_data``): the same
+tokenizer, the same question truncation, the same windows and character
+offsets, so what the model learns is what the app asks of it. Each question's
+windows are trained together under one softmax (shared normalization), toward
+``[CLS]`` where none of them holds the answer.
 
 Runs are deterministic from the seed and resumable: a checkpoint (model,
 optimiser, schedule, random state, step) is written atomically every
@@ -24,38 +25,19 @@ import shutil
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
 import numpy as np
 
-from desktop_qa.core.chunking import (
-    QATokenizer,
-    encode_windows,
-    plan_windows,
-    tokenize_document,
-    tokenize_question,
-)
+from desktop_qa.core.chunking import QATokenizer
 from desktop_qa.core.config import TRAIN_PRECISIONS, ReaderSettings, TrainConfig
 from desktop_qa.core.errors import DatasetError, InputError
 from desktop_qa.core.model import FP32_GRAPH, INT8_GRAPH, MANIFEST_NAME, TOKENIZER_NAME
 from desktop_qa.core.squad import SquadQuestion, evaluate, paragraphs_of, predict
+from desktop_qa.core.training_data import Features, make_features
 
 CHECKPOINT_NAME = "checkpoint.pt"
-
-
-@dataclass
-class Features:
-    """Padded-later model inputs and answer positions, one row per window."""
-
-    input_ids: list[np.ndarray] = field(default_factory=list)
-    token_types: list[np.ndarray] = field(default_factory=list)
-    starts: list[int] = field(default_factory=list)
-    ends: list[int] = field(default_factory=list)
-
-    def __len__(self) -> int:
-        return len(self.input_ids)
 
 
 def split_articles(path: Path, validation_articles: int) -> tuple[list[Any], list[Any]]:
@@ -74,77 +56,45 @@ def split_articles(path: Path, validation_articles: int) -> tuple[list[Any], lis
     return ranked[validation_articles:], ranked[:validation_articles]
 
 
-def make_features(
-    articles: list[Any], tokenizer: QATokenizer, config: TrainConfig
-) -> tuple[Features, int]:
-    """Windows of every (kept) training question with their answer positions."""
-    questions: list[tuple[str, str, int, str]] = [
-        (
-            paragraph["context"],
-            qa["question"],
-            qa["answers"][0]["answer_start"],
-            qa["answers"][0]["text"],
-        )
-        for article in articles
-        for paragraph in article["paragraphs"]
-        for qa in paragraph["qas"]
-        if qa.get("answers")
-    ]
-    order = np.random.default_rng(config.seed).permutation(len(questions))
-    if config.limit_questions is not None:
-        order = order[: config.limit_questions]
-    order = np.sort(order)  # keep contexts together so each is tokenised once
-    features = Features()
-    template = tokenizer.template
-    settings = ReaderSettings(max_seq_len=config.max_seq_len, stride=config.stride)
-    cached_context = None
-    tokens = None
-    for index in order:
-        context, question_text, answer_start, answer_text = questions[int(index)]
-        if context is not cached_context:
-            tokens = tokenize_document(tokenizer, context)
-            cached_context = context
-        assert tokens is not None
-        question = tokenize_question(tokenizer, question_text, settings.max_question_tokens)
-        capacity = config.max_seq_len - len(question.ids) - template.special_count
-        answer_end = answer_start + len(answer_text)
-        covering = np.nonzero(
-            (tokens.offsets[:, 1] > answer_start) & (tokens.offsets[:, 0] < answer_end)
-        )[0]
-        for window in plan_windows(tokens, capacity, config.stride):
-            batch = encode_windows(template, question, tokens, [window])
-            inside = (
-                len(covering) > 0
-                and covering[0] >= window.token_start
-                and covering[-1] < window.token_end
-            )
-            offset = batch.passage_start - window.token_start
-            features.input_ids.append(batch.input_ids[0].astype(np.int32))
-            features.token_types.append(batch.token_type_ids[0].astype(np.int8))
-            features.starts.append(int(covering[0]) + offset if inside else 0)
-            features.ends.append(int(covering[-1]) + offset if inside else 0)
-    return features, len(order)
-
-
-def batch_plan(lengths: np.ndarray, batch_size: int, epochs: float, seed: int) -> list[np.ndarray]:
+def batch_plan(
+    lengths: np.ndarray,
+    batch_size: int,
+    epochs: float,
+    seed: int,
+    groups: list[tuple[int, int]] | None = None,
+) -> list[np.ndarray]:
     """Every step's feature indices, for the whole run.
 
-    Each epoch shuffles the features, sorts them by length within pools of 50
-    batches (so a batch pads little), and shuffles the batches; a fractional
-    last epoch is cut short.
+    The units are ``groups`` of consecutive rows (one row each without): a group
+    always lands whole in one step, its rows together. Each epoch shuffles the
+    groups, sorts them by length within pools of about 50 batches (so a batch pads
+    little), packs them into steps of at most ``batch_size`` rows (a larger group
+    makes a step alone) and shuffles the steps; a fractional last epoch is cut short.
     """
+    groups = groups if groups is not None else [(i, i + 1) for i in range(len(lengths))]
+    widths = np.array([lengths[first:end].max() for first, end in groups])
+    rows = sum(end - first for first, end in groups)
+    pool = max(1, round(50 * batch_size * len(groups) / max(rows, 1)))
     steps: list[np.ndarray] = []
-    total_steps = math.ceil(epochs * math.ceil(len(lengths) / batch_size))
+    total_steps: int | None = None
     epoch = 0
-    while len(steps) < total_steps:
+    while total_steps is None or len(steps) < total_steps:
         rng = np.random.default_rng([seed, epoch])
-        order = rng.permutation(len(lengths))
-        pool = 50 * batch_size
+        order = rng.permutation(len(groups))
         batches: list[np.ndarray] = []
         for begin in range(0, len(order), pool):
             chunk = order[begin : begin + pool]
-            chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
-            batches.extend(chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size))
+            packed: list[int] = []
+            for unit in chunk[np.argsort(widths[chunk], kind="stable")]:
+                first, end = groups[unit]
+                if packed and len(packed) + end - first > batch_size:
+                    batches.append(np.array(packed))
+                    packed = []
+                packed.extend(range(first, end))
+            if packed:
+                batches.append(np.array(packed))
+        if total_steps is None:
+            total_steps = math.ceil(epochs * len(batches))
         for index in rng.permutation(len(batches)):
             steps.append(batches[index])
         epoch += 1
@@ -152,24 +102,72 @@ def batch_plan(lengths: np.ndarray, batch_size: int, epochs: float, seed: int) -
 
 
 def _pad(features: Features, indices: np.ndarray) -> dict[str, Any]:
+    """A step's padded inputs, and what the loss needs: the positions a span may
+    take (``[CLS]`` and the passage), the gold ones, and the groups' rows."""
     import torch
 
     width = max(len(features.input_ids[i]) for i in indices)
     ids = np.zeros((len(indices), width), dtype=np.int64)
     types = np.zeros((len(indices), width), dtype=np.int64)
     mask = np.zeros((len(indices), width), dtype=np.int64)
+    allowed = np.zeros((len(indices), width), dtype=bool)
+    starts = np.zeros((len(indices), width), dtype=bool)
+    ends = np.zeros((len(indices), width), dtype=bool)
+    row_of = {int(index): row for row, index in enumerate(indices)}
     for row, index in enumerate(indices):
         n = len(features.input_ids[index])
         ids[row, :n] = features.input_ids[index]
         types[row, :n] = features.token_types[index]
         mask[row, :n] = 1
+        allowed[row, 0] = True
+        allowed[row, features.passage_starts[index] : features.passage_ends[index]] = True
+    groups = []
+    for first, end in features.groups_of(indices):
+        rows = [row_of[i] for i in range(first, end)]
+        answered = [r for r, i in zip(rows, range(first, end), strict=True) if features.starts[i]]
+        for r, i in zip(rows, range(first, end), strict=True):
+            if answered and features.starts[i]:
+                starts[r, features.starts[i]] = ends[r, features.ends[i]] = True
+            elif not answered:
+                starts[r, 0] = ends[r, 0] = True  # no window holds it: toward [CLS]
+        groups.append((rows[0], rows[-1] + 1))
     return {
-        "input_ids": torch.from_numpy(ids),
-        "token_type_ids": torch.from_numpy(types),
-        "attention_mask": torch.from_numpy(mask),
-        "start_positions": torch.tensor([features.starts[i] for i in indices]),
-        "end_positions": torch.tensor([features.ends[i] for i in indices]),
+        "inputs": {
+            "input_ids": torch.from_numpy(ids),
+            "token_type_ids": torch.from_numpy(types),
+            "attention_mask": torch.from_numpy(mask),
+        },
+        "allowed": torch.from_numpy(allowed),
+        "gold_starts": torch.from_numpy(starts),
+        "gold_ends": torch.from_numpy(ends),
+        "groups": groups,
     }
+
+
+def shared_normalization_loss(
+    start_logits: Any,
+    end_logits: Any,
+    allowed: Any,
+    gold_starts: Any,
+    gold_ends: Any,
+    groups: list[tuple[int, int]],
+) -> Any:
+    """Mean negative log-likelihood of the gold starts and ends, each softmax taken
+    over all allowed positions of all windows of a group at once (Clark & Gardner,
+    2018): scores of one question's windows are trained on one scale. A group with
+    several gold positions (the answer in two overlapping windows, or ``[CLS]`` of
+    every window for a question they cannot answer) counts their total probability.
+    """
+    import torch
+
+    losses = []
+    for logits, gold in ((start_logits, gold_starts), (end_logits, gold_ends)):
+        masked = logits.float().masked_fill(~allowed, float("-inf"))
+        for first, end in groups:
+            scores = masked[first:end].reshape(-1)
+            target = gold[first:end].reshape(-1)
+            losses.append(torch.logsumexp(scores, 0) - torch.logsumexp(scores[target], 0))
+    return torch.stack(losses).sum() / (2 * len(groups))
 
 
 def train(config: TrainConfig, log: TextIO = sys.stderr) -> dict[str, Any]:
@@ -188,10 +186,12 @@ def train(config: TrainConfig, log: TextIO = sys.stderr) -> dict[str, Any]:
     if not len(features):
         raise DatasetError(f"{config.data}: no answered questions to train on")
     lengths = np.array([len(ids) for ids in features.input_ids])
-    plan = batch_plan(lengths, config.batch_size, config.epochs, config.seed)
+    plan = batch_plan(lengths, config.batch_size, config.epochs, config.seed, features.groups)
+    kinds = ", ".join(f"{count} {kind}" for kind, count in sorted(features.kinds.items()))
     print(
-        f"{question_count} questions -> {len(features)} features, {len(plan)} steps "
-        f"of {config.batch_size}; validation: {len(validation_articles)} held-out articles",
+        f"{question_count} questions -> {len(features.groups)} groups ({kinds}) of "
+        f"{len(features)} windows, {len(plan)} steps of up to {config.batch_size}; "
+        f"validation: {len(validation_articles)} held-out articles",
         file=log,
     )
 
@@ -222,7 +222,11 @@ def train(config: TrainConfig, log: TextIO = sys.stderr) -> dict[str, Any]:
     while step < len(plan):
         batch = _pad(features, plan[step])
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=mixed):
-            loss = model(**batch).loss
+            output = model(**batch["inputs"])
+        loss = shared_normalization_loss(
+            output.start_logits, output.end_logits, batch["allowed"], batch["gold_starts"],
+            batch["gold_ends"], batch["groups"],
+        )  # fmt: skip
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
@@ -370,18 +374,17 @@ def _ship(
     attention = AttentionShape.of_config(model.config.to_dict())
     calibration = calibration_windows(folder / TOKENIZER_NAME, config.max_seq_len)
     kept_in_float = quantize_int8(folder / FP32_GRAPH, folder / INT8_GRAPH, attention, calibration)
+    base = base_description(config.base)
     manifest: dict[str, Any] = {
         "name": config.name,
         "version": _version(config.seed, steps, earlier),
-        "description": (
-            "small extractive QA model trained by desktop-qa: 6-layer MiniLM encoder, "
-            "SQuAD v1.1, English, no 'no answer' training"
-        ),
+        "description": _description(config, base),
         "stand_in": False,
-        "no_answer": False,
+        "no_answer": says_no_answer(config),
+        "shared_normalization": config.context == "article",
         "max_seq_len": config.max_seq_len,
         "architecture": "bert",
-        "base_model": base_description(config.base),
+        "base_model": base,
         "training_data": "SQuAD v1.1 train (CC BY-SA 4.0), held-out articles excluded",
         "recipe": _recipe(config.identity()),
         "training": {
@@ -402,6 +405,25 @@ def _ship(
     (folder / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(manifest["evaluation"], indent=2), file=log)
     return manifest
+
+
+def says_no_answer(config: TrainConfig) -> bool:
+    """Whether a recipe trains the model to say "no answer"."""
+    return config.context == "article" and config.unanswerable_fraction > 0
+
+
+def _description(config: TrainConfig, base: dict[str, str]) -> str:
+    encoder = f"{base['layers']}-layer {base['source'].rsplit('/', 1)[-1]} encoder"
+    if config.context == "paragraph":
+        return (
+            f"extractive QA model trained by desktop-qa: {encoder}, SQuAD v1.1 paragraphs, "
+            "English, no 'no answer' training"
+        )
+    taught = "says 'no answer'" if says_no_answer(config) else "no 'no answer' training"
+    return (
+        f"extractive QA model trained by desktop-qa: {encoder}, SQuAD v1.1 whole articles "
+        f"with negative windows (shared normalization), English, {taught}"
+    )
 
 
 def _version(seed: int, steps: int, earlier: dict[str, Any] | None) -> str:

@@ -22,6 +22,7 @@ transformers = pytest.importorskip("transformers")
 from desktop_qa.core.training import (  # noqa: E402
     CHECKPOINT_NAME,
     batch_plan,
+    shared_normalization_loss,
     split_articles,
     train,
 )
@@ -79,6 +80,110 @@ def test_validation_split_is_by_article_whatever_the_file_order(tmp_path: Path) 
     assert [a["title"] for a in held_out_again] == [a["title"] for a in held_out]
 
 
+def planned_steps(config: TrainConfig) -> int:
+    """How many steps a recipe's plan has."""
+    from desktop_qa.core.chunking import QATokenizer
+    from desktop_qa.core.training_data import make_features
+
+    articles, _ = split_articles(config.data, config.validation_articles)
+    features, _ = make_features(
+        articles, QATokenizer.from_file(config.base / "tokenizer.json"), config
+    )
+    lengths = np.array([len(ids) for ids in features.input_ids])
+    return len(batch_plan(lengths, config.batch_size, config.epochs, config.seed, features.groups))
+
+
+def test_shared_normalization_is_one_softmax_over_a_questions_windows() -> None:
+    rng = np.random.default_rng(0)
+    start, end = (torch.tensor(rng.normal(size=(3, 6)), requires_grad=True) for _ in range(2))
+    allowed = torch.ones((3, 6), dtype=torch.bool)
+    allowed[:, 1:3] = False  # the question's tokens: never an answer
+    allowed[2, 5] = False  # padding
+    gold_start = torch.zeros((3, 6), dtype=torch.bool)
+    gold_end = torch.zeros((3, 6), dtype=torch.bool)
+    gold_start[1, 3] = gold_end[1, 4] = True  # the answer is in the second window only
+    loss = shared_normalization_loss(start, end, allowed, gold_start, gold_end, [(0, 3)])
+
+    def softmax_nll(logits: np.ndarray, row: int, column: int) -> float:
+        flat = np.where(allowed.numpy(), logits, -np.inf).reshape(-1)
+        log_probabilities = flat - np.log(np.exp(flat[np.isfinite(flat)]).sum())
+        return float(-log_probabilities[row * 6 + column])
+
+    expected = softmax_nll(start.detach().numpy(), 1, 3) + softmax_nll(end.detach().numpy(), 1, 4)
+    assert float(loss.detach()) == pytest.approx(expected / 2)
+    # Each window on its own would not be one softmax: the loss is not their sum.
+    separate = shared_normalization_loss(start, end, allowed, gold_start, gold_end, [(1, 2)])
+    assert float(separate.detach()) < float(loss.detach())
+    loss.backward()
+    assert start.grad is not None and float(start.grad[0, 0]) > 0  # other windows pushed down
+
+
+def test_a_question_no_window_answers_is_trained_toward_cls() -> None:
+    logits = torch.zeros((2, 5), requires_grad=True)
+    allowed = torch.ones((2, 5), dtype=torch.bool)
+    gold = torch.zeros((2, 5), dtype=torch.bool)
+    gold[:, 0] = True  # [CLS] of every window, as _pad labels such a group
+    optimizer = torch.optim.SGD([logits], lr=1.0)
+    losses = []
+    for _ in range(20):
+        loss = shared_normalization_loss(logits, logits, allowed, gold, gold, [(0, 2)])
+        losses.append(float(loss.detach()))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    assert losses[-1] < losses[0] / 4
+    probabilities = torch.softmax(logits.detach().reshape(-1), 0).reshape(2, 5)
+    assert float(probabilities[:, 0].sum()) > 0.9
+
+
+def test_a_step_holds_whole_groups_and_labels_unanswered_ones_at_cls(
+    tiny_base: Path, tmp_path: Path
+) -> None:
+    from desktop_qa.core.chunking import QATokenizer
+    from desktop_qa.core.training import _pad
+    from desktop_qa.core.training_data import make_features
+
+    config = tiny_run(tiny_base, tmp_path, "run", unanswerable_fraction=0.5, seed=1)
+    articles, _ = split_articles(config.data, config.validation_articles)
+    features, _ = make_features(
+        articles, QATokenizer.from_file(tiny_base / "tokenizer.json"), config
+    )
+    lengths = np.array([len(ids) for ids in features.input_ids])
+    plan = batch_plan(lengths, config.batch_size, 1.0, config.seed, features.groups)
+    assert sorted(np.concatenate(plan).tolist()) == list(range(len(features)))
+    unanswered = 0
+    for step in plan:
+        batch = _pad(features, step)
+        covered = [row for first, end in batch["groups"] for row in range(first, end)]
+        assert covered == list(range(len(step)))
+        for first, end in batch["groups"]:
+            golds = batch["gold_starts"][first:end]
+            if not any(features.starts[int(i)] for i in step[first:end]):
+                unanswered += 1
+                assert golds[:, 0].all() and int(golds.sum()) == end - first
+            else:
+                assert not golds[:, 0].any() and int(golds.sum()) >= 1
+    assert unanswered > 0
+
+
+def test_the_training_command_runs_a_document_level_slice_end_to_end(
+    tiny_base: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from desktop_qa.cli import main
+
+    data = synthetic_squad(tmp_path / "train.json")
+    code = main([
+        "model", "train", "--base", str(tiny_base), "--data", str(data), "--out",
+        str(tmp_path / "run"), "--context", "article", "--negatives-per-question", "1",
+        "--max-seq-len", "128", "--stride", "32", "--batch-size", "4",
+        "--validation-articles", "2", "--limit-questions", "10",
+    ])  # fmt: skip
+    assert code == 0
+    manifest = json.loads(capsys.readouterr().out)
+    assert manifest["recipe"]["negatives_per_question"] == "1"
+    assert load_model_info(tmp_path / "run" / "model").no_answer
+
+
 def test_batches_cover_every_feature_once_per_epoch_and_pad_little() -> None:
     lengths = np.random.default_rng(0).integers(20, 380, size=1000)
     plan = batch_plan(lengths, batch_size=32, epochs=1.0, seed=3)
@@ -115,14 +220,16 @@ def test_train_resumes_exactly_and_ships_an_evaluated_onnx_model(
 
     folder = config.out / "model"
     info = load_model_info(folder)
-    assert not info.stand_in and not info.no_answer and info.max_seq_len == 128
+    assert not info.stand_in and info.no_answer and info.max_seq_len == 128
     assert (folder / "model.onnx").is_file() and (folder / "model_quantized.onnx").is_file()
     evaluation = manifest["evaluation"]
     assert evaluation["questions"] == 12
     for graph in ("fp32", "int8"):
         assert 0 <= evaluation[graph]["exact"] <= evaluation[graph]["f1"] <= 100
     assert 0 <= evaluation["int8_same_answer"] <= 1
-    assert manifest["training"]["steps"] == 12 and manifest["recipe"]["seed"] == "5"
+    assert manifest["training"]["steps"] == planned_steps(config)
+    assert manifest["recipe"]["seed"] == "5" and manifest["recipe"]["context"] == "article"
+    assert manifest["no_answer"] and manifest["shared_normalization"]
     kept = manifest["int8_kept_in_float"]
     assert kept == resumed["int8_kept_in_float"]
     float_matmuls = {
@@ -169,7 +276,9 @@ def test_a_second_stage_starts_from_the_first_stages_weights_and_records_it(
 ) -> None:
     from desktop_qa.core.errors import InputError
 
-    first = tiny_run(tiny_base, tmp_path, "first", epochs=1.0, learning_rate=1e-3, seed=2)
+    first = tiny_run(
+        tiny_base, tmp_path, "first", epochs=1.0, learning_rate=1e-3, seed=2, context="paragraph"
+    )
     train(first, StringIO())
     # A learning rate of 0 leaves the weights where they started: the first stage's.
     second = replace(first, out=tmp_path / "second", init=first.out, learning_rate=0.0, seed=3)

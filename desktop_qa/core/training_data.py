@@ -1,0 +1,297 @@
+"""Training features: SQuAD questions cut into the reader's own windows, grouped by question.
+
+Every question becomes one *group* of windows whose start and end softmaxes are
+taken together (shared normalization, ``training.shared_normalization_loss``), so
+that scores compare across windows, as the reader compares them:
+
+- ``paragraph`` context (the earlier recipe): the question against its own
+  paragraph; every window is a group of its own, labelled at ``[CLS]`` where it
+  does not hold the whole answer.
+- ``article`` context: the question against its whole article (paragraphs joined
+  as ``squad.article_text`` joins them) cut by the reader's windowing
+  (``retrieval.document_windows``). The group is every window holding the answer
+  plus ``negatives_per_question`` windows that do not, hardest first by BM25
+  against the question.
+- Unanswerable groups, a share ``unanswerable_fraction`` of the article-context
+  questions, all windows labelled at ``[CLS]``: the article's windows that lack
+  the answer, the question's own paragraph with the answer's sentence deleted,
+  or the windows of the BM25-nearest other article.
+
+A window counts as lacking the answer only if it holds no part of the answer's
+span and not its text anywhere either (SQuAD answers often recur).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from desktop_qa.core.chunking import (
+    DocumentTokens,
+    QATokenizer,
+    Question,
+    Window,
+    encode_windows,
+    plan_windows,
+    tokenize_document,
+    tokenize_question,
+)
+from desktop_qa.core.config import ReaderSettings, TrainConfig
+from desktop_qa.core.retrieval import WindowIndex, document_windows
+from desktop_qa.core.squad import article_text
+
+ANSWERABLE = "answerable"
+UNANSWERABLE_KINDS = ("article without the answer", "answer sentence deleted", "other article")
+SENTENCE = re.compile(r"[^.!?]*(?:[.!?]+|$)\s*")
+
+
+@dataclass
+class Features:
+    """Model inputs, one row per window, and the groups of rows trained together.
+
+    ``starts``/``ends`` are the answer's positions in a row, 0 where the row does
+    not hold it; a group none of whose rows holds it is trained toward ``[CLS]``.
+    A row's passage is ``[passage_starts, passage_ends)``.
+    """
+
+    input_ids: list[np.ndarray] = field(default_factory=list)
+    token_types: list[np.ndarray] = field(default_factory=list)
+    starts: list[int] = field(default_factory=list)
+    ends: list[int] = field(default_factory=list)
+    passage_starts: list[int] = field(default_factory=list)
+    passage_ends: list[int] = field(default_factory=list)
+    groups: list[tuple[int, int]] = field(default_factory=list)
+    kinds: Counter[str] = field(default_factory=Counter)
+
+    def __len__(self) -> int:
+        return len(self.input_ids)
+
+    def groups_of(self, rows: np.ndarray) -> list[tuple[int, int]]:
+        """The groups of ``rows`` (which hold whole groups), in their order there."""
+        firsts = np.array([first for first, _ in self.groups])
+        numbers = np.searchsorted(firsts, rows, side="right") - 1
+        return [self.groups[int(n)] for n in dict.fromkeys(numbers.tolist())]
+
+    def add_group(
+        self,
+        question: Question,
+        tokens: DocumentTokens,
+        windows: list[Window],
+        template: Any,
+        answer: tuple[int, int] | None,
+        kind: str,
+    ) -> None:
+        """Encode ``windows`` as one group, labelled at the ``answer`` token span
+        (first, last) where a window holds it."""
+        first_row = len(self)
+        for window in windows:
+            batch = encode_windows(template, question, tokens, [window])
+            offset = batch.passage_start - window.token_start
+            inside = (
+                answer is not None
+                and answer[0] >= window.token_start
+                and answer[1] < window.token_end
+            )
+            self.input_ids.append(batch.input_ids[0].astype(np.int32))
+            self.token_types.append(batch.token_type_ids[0].astype(np.int8))
+            self.starts.append(answer[0] + offset if inside and answer else 0)
+            self.ends.append(answer[1] + offset if inside and answer else 0)
+            self.passage_starts.append(batch.passage_start)
+            self.passage_ends.append(batch.passage_start + window.token_end - window.token_start)
+        self.groups.append((first_row, len(self)))
+        self.kinds[kind] += 1
+
+
+def answer_tokens(tokens: DocumentTokens, char_start: int, char_end: int) -> tuple[int, int] | None:
+    """First and last token (inclusive) of a character span, if any token covers it."""
+    covering = np.nonzero((tokens.offsets[:, 1] > char_start) & (tokens.offsets[:, 0] < char_end))[
+        0
+    ]
+    return (int(covering[0]), int(covering[-1])) if len(covering) else None
+
+
+def without_sentence(context: str, char_start: int, char_end: int) -> str:
+    """The context with every sentence that overlaps [char_start, char_end) deleted."""
+    kept = []
+    for match in SENTENCE.finditer(context):
+        if match.end() <= char_start or match.start() >= char_end:
+            kept.append(match.group())
+    return "".join(kept).strip()
+
+
+@dataclass(frozen=True)
+class _Article:
+    text: str
+    paragraph_starts: list[int]
+    tokens: DocumentTokens
+    windows: list[Window]
+    window_texts: list[str]
+    index: WindowIndex
+
+
+def _prepare(article: Any, tokenizer: QATokenizer, settings: ReaderSettings) -> _Article:
+    text, starts = article_text(article)
+    tokens = tokenize_document(tokenizer, text)
+    windows = document_windows(tokens, tokenizer.template, settings)
+    texts = [
+        text[tokens.offsets[w.token_start, 0] : tokens.offsets[w.token_end - 1, 1]].casefold()
+        for w in windows
+    ]
+    return _Article(text, starts, tokens, windows, texts, WindowIndex([(text, tokens, windows)]))
+
+
+def _questions(articles: list[Any], config: TrainConfig) -> list[tuple[int, int, Any]]:
+    """The (article, paragraph, qa) triples to train on: a seeded sample, in file order."""
+    questions = [
+        (a, p, qa)
+        for a, article in enumerate(articles)
+        for p, paragraph in enumerate(article["paragraphs"])
+        for qa in paragraph["qas"]
+        if qa.get("answers")
+    ]
+    order = np.random.default_rng(config.seed).permutation(len(questions))
+    if config.limit_questions is not None:
+        order = order[: config.limit_questions]
+    return [questions[int(i)] for i in np.sort(order)]  # by article: each is prepared once
+
+
+def make_features(
+    articles: list[Any], tokenizer: QATokenizer, config: TrainConfig
+) -> tuple[Features, int]:
+    """Every training question's group of windows; returns them and the question count."""
+    questions = _questions(articles, config)
+    if config.context == "paragraph":
+        return _paragraph_features(articles, questions, tokenizer, config), len(questions)
+    return _article_features(articles, questions, tokenizer, config), len(questions)
+
+
+def _paragraph_features(
+    articles: list[Any],
+    questions: list[tuple[int, int, Any]],
+    tokenizer: QATokenizer,
+    config: TrainConfig,
+) -> Features:
+    features = Features()
+    template = tokenizer.template
+    settings = ReaderSettings(max_seq_len=config.max_seq_len, stride=config.stride)
+    cached: tuple[int, int] | None = None
+    tokens = tokenize_document(tokenizer, "")
+    for a, p, qa in questions:
+        if cached != (a, p):
+            tokens = tokenize_document(tokenizer, articles[a]["paragraphs"][p]["context"])
+            cached = (a, p)
+        question = tokenize_question(tokenizer, qa["question"], settings.max_question_tokens)
+        start = qa["answers"][0]["answer_start"]
+        answer = answer_tokens(tokens, start, start + len(qa["answers"][0]["text"]))
+        capacity = config.max_seq_len - len(question.ids) - template.special_count
+        for window in plan_windows(tokens, capacity, config.stride):
+            features.add_group(question, tokens, [window], template, answer, ANSWERABLE)
+    return features
+
+
+def _article_features(
+    articles: list[Any],
+    questions: list[tuple[int, int, Any]],
+    tokenizer: QATokenizer,
+    config: TrainConfig,
+) -> Features:
+    features = Features()
+    template = tokenizer.template
+    settings = ReaderSettings(max_seq_len=config.max_seq_len, stride=config.stride)
+    prepared = [_prepare(article, tokenizer, settings) for article in articles]
+    library = WindowIndex([(x.text, x.tokens, x.windows) for x in prepared])
+    rng = np.random.default_rng([config.seed, 1])
+    for a, p, qa in questions:
+        article = prepared[a]
+        question = tokenize_question(tokenizer, qa["question"], settings.max_question_tokens)
+        answer_text = qa["answers"][0]["text"]
+        char_start = article.paragraph_starts[p] + qa["answers"][0]["answer_start"]
+        span = answer_tokens(article.tokens, char_start, char_start + len(answer_text))
+        if span is None:
+            continue
+        negatives = _negatives(article, qa["question"], span, answer_text.casefold(), rng)
+        if rng.random() < config.unanswerable_fraction:
+            kind = UNANSWERABLE_KINDS[int(rng.integers(len(UNANSWERABLE_KINDS)))]
+            unanswerable = _unanswerable(
+                kind, articles, prepared, library, (a, p, qa), negatives, tokenizer, config
+            )
+            if unanswerable is not None:
+                tokens, windows, made = unanswerable
+                features.add_group(question, tokens, windows, template, None, made)
+                continue
+        holding = [w for w in article.windows if w.token_start <= span[0] and span[1] < w.token_end]
+        if holding:  # an answer longer than a window is left out
+            chosen = holding + negatives[: config.negatives_per_question]
+            features.add_group(question, article.tokens, chosen, template, span, ANSWERABLE)
+    return features
+
+
+def _unanswerable(
+    kind: str,
+    articles: list[Any],
+    prepared: list[_Article],
+    library: WindowIndex,
+    asked: tuple[int, int, Any],
+    negatives: list[Window],
+    tokenizer: QATokenizer,
+    config: TrainConfig,
+) -> tuple[DocumentTokens, list[Window], str] | None:
+    """Windows that do not answer the question, of the drawn ``kind`` where it can be
+    made, else of the article's windows that lack the answer (None: there are none)."""
+    a, p, qa = asked
+    answer = qa["answers"][0]["text"].casefold()
+    size = 1 + config.negatives_per_question
+    if kind == UNANSWERABLE_KINDS[1]:
+        start = qa["answers"][0]["answer_start"]
+        rest = without_sentence(articles[a]["paragraphs"][p]["context"], start, start + len(answer))
+        if rest and answer not in rest.casefold():
+            settings = ReaderSettings(max_seq_len=config.max_seq_len, stride=config.stride)
+            tokens = tokenize_document(tokenizer, rest)
+            return tokens, document_windows(tokens, tokenizer.template, settings), kind
+    if kind == UNANSWERABLE_KINDS[2]:
+        other = _nearest_other_article(library, qa["question"], a)
+        if other is not None:
+            found = prepared[other[0]]
+            lacking = [found.windows[w] for w in other[1] if answer not in found.window_texts[w]]
+            if lacking:
+                return found.tokens, lacking[:size], kind
+    if negatives:
+        return prepared[a].tokens, negatives[:size], UNANSWERABLE_KINDS[0]
+    return None
+
+
+def _negatives(
+    article: _Article,
+    question: str,
+    span: tuple[int, int],
+    answer: str,
+    rng: np.random.Generator,
+) -> list[Window]:
+    """The article's windows that lack the answer, best BM25 match to the question
+    first, then the others in a random order."""
+    matched = [w for _, w in article.index.matches(question)]
+    seen = set(matched)
+    rest = [int(w) for w in rng.permutation(len(article.windows)) if int(w) not in seen]
+    found = []
+    for number in [*matched, *rest]:
+        window = article.windows[number]
+        overlaps = window.token_start <= span[1] and span[0] < window.token_end
+        if not overlaps and answer not in article.window_texts[number]:
+            found.append(window)
+    return found
+
+
+def _nearest_other_article(
+    library: WindowIndex, question: str, own: int
+) -> tuple[int, list[int]] | None:
+    """The article (other than ``own``) of the window that matches the question best,
+    with its matching windows, best first."""
+    matches = [pair for pair in library.matches(question) if pair[0] != own]
+    if not matches:
+        return None
+    number = matches[0][0]
+    return number, [w for d, w in matches if d == number]

@@ -1,0 +1,124 @@
+"""Document-level training features and the shared-normalization loss."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from desktop_qa.core.chunking import QATokenizer
+from desktop_qa.core.config import TrainConfig
+from desktop_qa.core.squad import article_text
+from desktop_qa.core.training_data import (
+    ANSWERABLE,
+    UNANSWERABLE_KINDS,
+    make_features,
+    without_sentence,
+)
+from tests.conftest import shared_file
+
+SHIPPED_TOKENIZER = Path(__file__).resolve().parents[2] / "models" / "desktop-qa-minilm-squad"
+
+
+def squad_articles(count: int) -> list[dict[str, object]]:
+    """The first ``count`` articles of the shared SQuAD v1.1 training file."""
+    data = json.loads(shared_file("squad", "train-v1.1.json").read_text(encoding="utf-8"))
+    return list(data["data"][:count])
+
+
+@pytest.fixture(scope="module")
+def tokenizer() -> QATokenizer:
+    return QATokenizer.from_file(SHIPPED_TOKENIZER / "tokenizer.json")
+
+
+def config(**recipe: object) -> TrainConfig:
+    return TrainConfig(base=Path(), data=Path(), out=Path(), **recipe)  # type: ignore[arg-type]
+
+
+def test_article_text_joins_paragraphs_and_says_where_each_starts() -> None:
+    article = {"paragraphs": [{"context": "First one."}, {"context": "Second."}]}
+    text, starts = article_text(article)
+    assert text == "First one.\n\nSecond."
+    assert [text[s : s + 7] for s in starts] == ["First o", "Second."]
+
+
+def test_the_answers_sentence_is_deleted_and_the_rest_kept() -> None:
+    context = "The tower is tall. It was built in 1889 by Eiffel. Visitors come daily."
+    start = context.index("1889")
+    assert without_sentence(context, start, start + 4) == "The tower is tall. Visitors come daily."
+    across = context.index("tall")
+    assert without_sentence(context, across, context.index("built")) == "Visitors come daily."
+
+
+def test_article_groups_hold_the_answer_and_negatives_that_lack_it(
+    tokenizer: QATokenizer,
+) -> None:
+    articles = squad_articles(12)
+    features, questions = make_features(
+        articles, tokenizer, config(limit_questions=400, negatives_per_question=3, seed=1)
+    )
+    assert questions == 400 and len(features.groups) <= 400
+    assert set(features.kinds) <= {ANSWERABLE, *UNANSWERABLE_KINDS}
+    assert all(features.kinds[kind] > 0 for kind in (ANSWERABLE, *UNANSWERABLE_KINDS))
+    decode = tokenizer.tokenizer.decode
+    answers = _answer_texts(articles)
+    checked = 0
+    for first, end in features.groups:
+        rows = range(first, end)
+        question = decode(
+            features.input_ids[first][1 : features.passage_starts[first] - 1].tolist()
+        )
+        if len(answers[question]) > 1:  # two questions read alike: which answer is unclear
+            continue
+        (answer,) = answers[question]
+        normalized = decode(tokenizer.encode_text(answer)[0].tolist())
+        held = [r for r in rows if features.starts[r]]
+        assert len(rows) - len(held) <= 3 or not held  # at most 3 negatives beside an answer
+        for row in rows:
+            passage = decode(
+                features.input_ids[row][
+                    features.passage_starts[row] : features.passage_ends[row]
+                ].tolist()
+            )
+            if row in held:
+                start, stop = features.starts[row], features.ends[row]
+                span = decode(features.input_ids[row][start : stop + 1].tolist())
+                assert normalized in span and len(span) < len(normalized) + 20
+            else:  # a negative, or a window of an unanswerable group: no trace of the answer
+                assert not re.search(rf"(?<!\w){re.escape(normalized)}(?!\w)", passage)
+                checked += 1
+    assert checked > 400
+
+
+def _answer_texts(articles: list[dict[str, object]]) -> dict[str, set[str]]:
+    """The first answers of each question, by the question as the tokenizer decodes it."""
+    tokenizer = QATokenizer.from_file(SHIPPED_TOKENIZER / "tokenizer.json")
+    found: dict[str, set[str]] = {}
+    for article in articles:
+        for paragraph in article["paragraphs"]:  # type: ignore[attr-defined]
+            for qa in paragraph["qas"]:
+                ids, _ = tokenizer.encode_text(" ".join(qa["question"].split()))
+                key = tokenizer.tokenizer.decode(ids[:64].tolist())
+                found.setdefault(key, set()).add(qa["answers"][0]["text"])
+    return found
+
+
+def test_paragraph_context_makes_one_group_per_window_and_no_unanswerable_ones(
+    tokenizer: QATokenizer,
+) -> None:
+    features, _ = make_features(
+        squad_articles(3), tokenizer, config(context="paragraph", limit_questions=100)
+    )
+    assert all(end - first == 1 for first, end in features.groups)
+    assert set(features.kinds) == {ANSWERABLE}
+
+
+def test_features_are_the_same_for_the_same_seed(tokenizer: QATokenizer) -> None:
+    articles = squad_articles(4)
+    one, _ = make_features(articles, tokenizer, config(limit_questions=60, seed=2))
+    two, _ = make_features(articles, tokenizer, config(limit_questions=60, seed=2))
+    assert one.groups == two.groups and one.starts == two.starts and one.kinds == two.kinds
+    assert all(np.array_equal(a, b) for a, b in zip(one.input_ids, two.input_ids, strict=True))
