@@ -158,6 +158,25 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("model", metavar="NAME|DIR")
     verify.set_defaults(handler=run_model_verify)
 
+    calibrate = model_commands.add_parser(
+        "calibrate",
+        help="fit a model's confidence and its 'not found' threshold on SQuAD articles",
+        description="Ask every question of FILE as the app asks them and fit, into the "
+        "model's manifest, the probability that an answer is right and the confidence below "
+        "which the best answer is 'not found' (the SQuAD 2.0-style F1 optimum). A SQuAD v1.1 "
+        "file gets unanswerable questions made from its own articles. Use articles the model "
+        "never trained on, and report on others.",
+    )
+    calibrate.add_argument("model", metavar="NAME|DIR")
+    calibrate.add_argument("--data", type=Path, required=True, metavar="FILE.json")
+    calibrate.add_argument(
+        "--articles", choices=("all", "held-out-fit"), default="all",
+        help="all: every article of FILE; held-out-fit: FILE is the training file and only "
+        "the held-out articles that training sets aside for fitting are used "
+        "(default %(default)s)",
+    )  # fmt: skip
+    calibrate.set_defaults(handler=run_model_calibrate)
+
     remove = model_commands.add_parser("remove", help="delete an installed model")
     remove.add_argument("name", metavar="NAME")
     remove.add_argument("--yes", action="store_true", help="do not ask")
@@ -707,6 +726,29 @@ def run_model_verify(args: argparse.Namespace, out: TextIO) -> int:
     if not report.passed:
         raise ModelError(report.describe())
     out.write(report.describe() + "\n")
+    return 0
+
+
+def run_model_calibrate(args: argparse.Namespace, out: TextIO) -> int:
+    from desktop_qa.core.calibration import calibrate
+    from desktop_qa.core.model import MANIFEST_NAME, resolve_model
+    from desktop_qa.core.squad import load_articles, squad2_groups
+
+    model = resolve_model(args.model)
+    if args.articles == "held-out-fit":
+        from desktop_qa.core.training import held_out_parts, split_articles
+
+        _, articles = held_out_parts(split_articles(args.data, TrainConfig.validation_articles)[1])
+    else:
+        articles = load_articles(args.data)
+    groups = squad2_groups(articles)
+    fitted_on = {"data": args.data.name, "articles": [a["title"] for a in articles]}
+    calibration = calibrate(
+        model, groups, fitted_on, progress=_count_progress("questions answered")
+    )
+    manifest = {**model.manifest, "calibration": calibration.to_json()}
+    _write_json(model.path / MANIFEST_NAME, manifest)
+    out.write(json.dumps(calibration.to_json(), indent=2) + "\n")
     return 0
 
 

@@ -64,7 +64,14 @@ class Assistant:
         if logits_model is None:
             logits_model = OnnxQAModel(model, settings.provider, threads=settings.threads)
         self.provider: str = getattr(logits_model, "provider", type(logits_model).__name__)
-        self.reader = Reader(logits_model, self.tokenizer, settings, model.no_answer)
+        self.reader = Reader(
+            logits_model,
+            self.tokenizer,
+            settings,
+            model.no_answer,
+            model.calibration,
+            model.shared_normalization,
+        )
 
     def open(
         self,
@@ -172,7 +179,7 @@ def ask_library(
     step = settings.retrieval_k or max(len(order), 1)
     found: list[LibraryAnswer] = []
     no_answers: list[bool] = []
-    reader_best = float("-inf")
+    sure = False
     read = 0
     while read < len(order):
         stage = order[read : read + step]
@@ -186,9 +193,9 @@ def ask_library(
             )  # fmt: skip
             found.extend(LibraryAnswer(opened.document, a) for a in result.answers)
             no_answers.append(result.no_answer)
-            reader_best = max(reader_best, result.reader_best)
+            sure = sure or assistant.reader.settled(result)
         read += len(stage)
-        if reader_best >= settings.widen_below:
+        if sure:
             break
     found.sort(key=lambda f: -f.answer.score)
     return LibraryResult(

@@ -24,15 +24,20 @@ class ReaderSettings:
         max_question_tokens: Longer questions are truncated with a warning.
         max_answer_tokens: Longest answer span, in tokens.
         n_best_per_window: Candidate spans kept from each window.
-        no_answer_threshold: For no-answer models, "no answer" is reported
-            when the null score exceeds the best span score by more than this.
+        no_answer_threshold: For a model with a calibration, "not found" is
+            reported when the best answer's confidence is below this probability
+            (None: the model's own fitted threshold); for an uncalibrated
+            no-answer model, when the null score exceeds the best span score by
+            more than this (None: 0).
         batch_size: Windows run through the model at once.
         provider: ``auto``, ``cpu``, ``cuda`` or ``directml``.
         retrieval_k: Windows read per round, best BM25 matches first; 0 reads
             every window in one round ("thorough").
-        widen_below: Another round is read while the best answer's reader score
-            (start + end logit sum, without retrieval bonus) is below this; what
-            counts as weak depends on the model.
+        widen_below_confidence: Another round is read while the best answer's
+            confidence is below this (models with a calibration).
+        widen_below: For a model without a calibration, another round is read
+            while the best answer's reader score (start + end logit sum, without
+            retrieval bonus) is below this; what counts as weak depends on the model.
         retrieval_weight: Added to the score of an answer in proportion to how well
             its window matches the question (BM25 relative to the best-matching
             window, which gives the whole weight); 0 ranks answers by the model
@@ -48,10 +53,11 @@ class ReaderSettings:
     max_question_tokens: int = 64
     max_answer_tokens: int = 30
     n_best_per_window: int = 20
-    no_answer_threshold: float = 0.0
+    no_answer_threshold: float | None = None
     batch_size: int = 8
     provider: str = "auto"
     retrieval_k: int = 6
+    widen_below_confidence: float = 0.5
     widen_below: float = 5.0
     retrieval_weight: float = 5.0
     open_budget_s: float = 600.0

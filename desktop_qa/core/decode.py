@@ -3,7 +3,8 @@
 A span's score is the raw sum ``start_logit + end_logit``. Unlike a softmax
 taken inside each window, raw sums from different windows (and documents) of
 the same question are on one scale, so they can be ranked together. The
-"no answer" score of a window is the same sum at position 0 (``[CLS]``).
+"no answer" score of a window is the same sum at position 0 (``[CLS]``);
+``document_null_score`` combines the windows'.
 """
 
 from __future__ import annotations
@@ -89,10 +90,26 @@ def best_spans(
     return results
 
 
-def null_scores(start_logits: np.ndarray, end_logits: np.ndarray) -> np.ndarray:
-    """Each window's "no answer" score: start + end logit at position 0."""
-    scores: np.ndarray = (start_logits[:, 0] + end_logits[:, 0]).astype(np.float64)
-    return scores
+def document_null_score(cls_starts: np.ndarray, cls_ends: np.ndarray, shared: bool) -> float:
+    """The "no answer" score of a document from its windows' ``[CLS]`` logits.
+
+    A model trained with one softmax over a question's windows (``shared``) gives
+    "no answer" the probability mass of every window's ``[CLS]``: the score is
+    logsumexp of the start logits plus logsumexp of the end logits, on the same
+    scale as a span's start + end sum. A model trained window by window gets the
+    usual SQuAD 2.0 rule: the lowest window's start + end sum (a window that sees
+    the answer lowers its own).
+    """
+    starts = cls_starts.astype(np.float64)
+    ends = cls_ends.astype(np.float64)
+    if shared:
+        return float(_logsumexp(starts) + _logsumexp(ends))
+    return float((starts + ends).min())
+
+
+def _logsumexp(values: np.ndarray) -> float:
+    top = float(values.max())
+    return top + float(np.log(np.exp(values - top).sum()))
 
 
 def merge_candidates(candidates: list[Candidate]) -> list[Candidate]:

@@ -17,9 +17,11 @@ import json
 import os
 import shutil
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from desktop_qa.core.calibration import Calibration
 from desktop_qa.core.config import installed_models_dir, shipped_dir
 from desktop_qa.core.errors import BrokenModelError, ModelError, ModelNotFoundError
 
@@ -49,13 +51,31 @@ class ModelInfo:
     def tokenizer_path(self) -> Path:
         return self.path / TOKENIZER_NAME
 
+    @cached_property
+    def calibration(self) -> Calibration | None:
+        """The manifest's fitted confidence calibration, if it has one."""
+        data = self.manifest.get("calibration")
+        return Calibration.from_json(data) if data is not None else None
+
+    @property
+    def shared_normalization(self) -> bool:
+        """Whether the model was trained with one softmax over a question's windows."""
+        return bool(self.manifest.get("shared_normalization", False))
+
     @property
     def facts(self) -> list[str]:
-        """What a user should know of the model: its window, "no answer", held-out scores."""
-        facts = [
-            f"windows of {self.max_seq_len} tokens",
-            "answers 'no answer'" if self.no_answer else "always answers (no 'no answer')",
-        ]
+        """What a user should know of the model: its window, "no answer", confidence,
+        held-out scores."""
+        if self.no_answer:
+            says = "trained to say 'not found'"
+        elif self.calibration is not None:
+            says = "says 'not found' when unsure"
+        else:
+            says = "always answers (no 'not found')"
+        calibrated = (
+            "calibrated confidence" if self.calibration is not None else "no calibrated confidence"
+        )
+        facts = [f"windows of {self.max_seq_len} tokens", says, calibrated]
         scores = self.manifest.get("evaluation", {}).get("int8")
         if scores:
             facts.append(f"held-out SQuAD EM {scores['exact']} / F1 {scores['f1']} (int8)")

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from desktop_qa.core.calibration import NO_RIVAL_MARGIN, Calibration, Evidence
 from desktop_qa.core.chunking import (
     DocumentTokens,
     EncodedBatch,
@@ -29,8 +30,8 @@ from desktop_qa.core.decode import (
     Candidate,
     best_spans,
     distinct_answers,
+    document_null_score,
     merge_candidates,
-    null_scores,
 )
 from desktop_qa.core.document import Document, Fragment
 from desktop_qa.core.errors import BrokenModelError, CancelledError, ProviderError
@@ -164,6 +165,9 @@ class Answer:
         page: 1-based page where the answer starts.
         char_start, char_end: The answer's range in the document text.
         fragments: One box per line fragment, with its page, in PDF points.
+        bonus: The retrieval bonus included in ``score``.
+        confidence: The probability that the answer is right, from the model's
+            calibration; None for a model without one.
     """
 
     text: str
@@ -172,11 +176,14 @@ class Answer:
     char_start: int
     char_end: int
     fragments: tuple[Fragment, ...]
+    bonus: float = 0.0
+    confidence: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
             "text": self.text,
             "score": round(self.score, 4),
+            "confidence": None if self.confidence is None else round(self.confidence, 4),
             "page": self.page,
             "char_start": self.char_start,
             "char_end": self.char_end,
@@ -190,7 +197,10 @@ class ReadResult:
     """What reading one question against one document found.
 
     ``reader_best`` is the best answer's logit sum without retrieval bonus: how
-    sure the model itself is, which decides widening and "no answer".
+    sure the model itself is, which decides widening and "no answer" for a model
+    without a calibration. ``null_score`` is the document's "no answer" score over
+    the windows read. With ``no_answer`` the answers are still listed: they are
+    the best guesses, each with its (low) confidence.
     """
 
     question: str
@@ -202,6 +212,7 @@ class ReadResult:
     elapsed_ms: float = field(default=0.0)
     windows_total: int = field(default=0)
     reader_best: float = field(default=-np.inf)
+    evidence: tuple[Evidence, ...] = field(default=())
 
 
 class Reader:
@@ -213,11 +224,18 @@ class Reader:
         tokenizer: QATokenizer,
         settings: ReaderSettings,
         supports_no_answer: bool = False,
+        calibration: Calibration | None = None,
+        shared_normalization: bool = False,
     ) -> None:
+        """``calibration`` turns evidence into confidences and then decides widening
+        and "no answer"; ``shared_normalization`` says the model was trained with one
+        softmax over a question's windows, so its "no answer" score sums over them."""
         self.model = model
         self.tokenizer = tokenizer
         self.settings = settings
         self.supports_no_answer = supports_no_answer
+        self.calibration = calibration
+        self.shared_normalization = shared_normalization
 
     def read(
         self,
@@ -237,7 +255,8 @@ class Reader:
             order: Windows to read, most promising first (from retrieval); they
                 must fit a question of ``max_question_tokens``. They are read
                 ``retrieval_k`` at a time, and reading stops once the best
-                answer's reader score reaches ``widen_below``.
+                answer's confidence reaches ``widen_below_confidence`` (for a
+                model without a calibration: its reader score ``widen_below``).
             thorough: Read all of ``order`` in one round.
             boosts: Added to the scores of answers read in the window at the same
                 place in ``order`` (retrieval's evidence; see ``Assistant.ask``).
@@ -256,9 +275,9 @@ class Reader:
         step = everything if thorough else settings.retrieval_k or everything
         boosts = boosts or [0.0] * len(order)
         candidates: list[Candidate] = []
-        lowest_null = np.inf
+        cls_starts: list[np.ndarray] = []
+        cls_ends: list[np.ndarray] = []
         reported = -np.inf
-        reader_best = -np.inf
         read = 0
         while read < len(order):
             stage = order[read : read + step]
@@ -278,37 +297,89 @@ class Reader:
                     boosts[offset : offset + len(batch.windows)],
                 )
                 candidates.extend(found)
+                cls_starts.append(start_logits[:, 0])
+                cls_ends.append(end_logits[:, 0])
                 best_found = max((c.score for c in found), default=-np.inf)
                 if on_better is not None and best_found > reported:
                     reported = best_found
-                    on_better(self._answers(document, merge_candidates(candidates)))
-                lowest_null = min(lowest_null, float(null_scores(start_logits, end_logits).min()))
+                    ranked = merge_candidates(candidates)
+                    on_better(self._answers(document, distinct_answers(ranked, settings.top_k)))
                 if progress is not None:
                     done = read + min(first + settings.batch_size, len(stage))
                     progress(done, read + len(stage))
             read += len(stage)
-            reader_best = max((c.reader_score for c in candidates), default=-np.inf)
-            if reader_best >= settings.widen_below:
+            if self._sure(merge_candidates(candidates), cls_starts, cls_ends):
                 break
         ranked = merge_candidates(candidates)
-        no_answer = not ranked or (
-            self.supports_no_answer and lowest_null - reader_best > settings.no_answer_threshold
-        )
+        null = self._null(cls_starts, cls_ends)
+        chosen = distinct_answers(ranked, max(settings.top_k, 2))
+        evidence = answer_evidence(chosen, null)[: settings.top_k]
+        answers = self._answers(document, chosen[: settings.top_k], evidence)
+        reader_best = max((c.reader_score for c in candidates), default=-np.inf)
         return ReadResult(
             question=question.text,
-            answers=[] if no_answer else self._answers(document, ranked),
-            no_answer=no_answer,
-            null_score=float(lowest_null) if self.supports_no_answer and read else None,
+            answers=answers,
+            no_answer=self._no_answer(answers, null, reader_best),
+            null_score=null if read else None,
             windows=read,
             question_truncated=question.truncated,
             elapsed_ms=(time.perf_counter() - began) * 1000,
             windows_total=len(order),
             reader_best=float(reader_best),
+            evidence=tuple(evidence),
         )
 
-    def _answers(self, document: Document, ranked: list[Candidate]) -> list[Answer]:
-        """The best ``top_k`` distinct answers of ranked candidates, placed on their pages."""
-        return [self._place(document, c) for c in distinct_answers(ranked, self.settings.top_k)]
+    def _null(self, cls_starts: list[np.ndarray], cls_ends: list[np.ndarray]) -> float:
+        if not cls_starts:
+            return float("nan")
+        return document_null_score(
+            np.concatenate(cls_starts), np.concatenate(cls_ends), self.shared_normalization
+        )
+
+    def _sure(
+        self, ranked: list[Candidate], cls_starts: list[np.ndarray], cls_ends: list[np.ndarray]
+    ) -> bool:
+        """Whether the best answer so far is strong enough to stop widening: its
+        confidence for a calibrated model, its reader score otherwise."""
+        if not ranked:
+            return False
+        if self.calibration is None:
+            return max(c.reader_score for c in ranked) >= self.settings.widen_below
+        best = distinct_answers(ranked, 2)
+        evidence = answer_evidence(best, self._null(cls_starts, cls_ends))[0]
+        return self.calibration.probability(evidence) >= self.settings.widen_below_confidence
+
+    def settled(self, result: ReadResult) -> bool:
+        """Whether a read's best answer is strong enough to read no further (as
+        ``read`` decides between its own rounds)."""
+        if self.calibration is None:
+            return result.reader_best >= self.settings.widen_below
+        confidence = result.answers[0].confidence if result.answers else None
+        return confidence is not None and confidence >= self.settings.widen_below_confidence
+
+    def _no_answer(self, answers: list[Answer], null: float, reader_best: float) -> bool:
+        """ "Not found": no span at all, the best answer's confidence below the
+        threshold (calibrated models), or the null score beating the best span by
+        more than it (uncalibrated no-answer models)."""
+        if not answers:
+            return True
+        threshold = self.settings.no_answer_threshold
+        if self.calibration is not None:
+            limit = self.calibration.no_answer_threshold if threshold is None else threshold
+            return answers[0].confidence is not None and answers[0].confidence < limit
+        if self.supports_no_answer:
+            return bool(null - reader_best > (threshold or 0.0))
+        return False
+
+    def _answers(
+        self, document: Document, chosen: list[Candidate], evidence: list[Evidence] | None = None
+    ) -> list[Answer]:
+        """Distinct candidates placed on their pages, with their confidences where the
+        model has a calibration and their ``evidence`` is given."""
+        if self.calibration is None or evidence is None:
+            return [self._place(document, c, None) for c in chosen]
+        confidences = [self.calibration.probability(e) for e in evidence]
+        return [self._place(document, c, p) for c, p in zip(chosen, confidences, strict=True)]
 
     def _candidates(
         self,
@@ -344,7 +415,7 @@ class Reader:
         return result
 
     @staticmethod
-    def _place(document: Document, candidate: Candidate) -> Answer:
+    def _place(document: Document, candidate: Candidate, confidence: float | None) -> Answer:
         return Answer(
             text=document.text[candidate.char_start : candidate.char_end],
             score=candidate.score,
@@ -352,4 +423,24 @@ class Reader:
             char_start=candidate.char_start,
             char_end=candidate.char_end,
             fragments=tuple(document.fragments(candidate.char_start, candidate.char_end)),
+            bonus=candidate.boost,
+            confidence=confidence,
         )
+
+
+def answer_evidence(chosen: list[Candidate], null: float) -> list[Evidence]:
+    """What the calibration reads of each of the distinct answers ``chosen`` (best
+    first) given the document's null score."""
+    evidence = []
+    for number, candidate in enumerate(chosen):
+        rivals = [c.score for i, c in enumerate(chosen) if i != number]
+        evidence.append(
+            Evidence(
+                score=candidate.reader_score,
+                null_margin=candidate.reader_score - null,
+                runner_up_margin=candidate.score - max(rivals) if rivals else NO_RIVAL_MARGIN,
+                retrieval_bonus=candidate.boost,
+                length=candidate.char_end - candidate.char_start,
+            )
+        )
+    return evidence

@@ -23,10 +23,12 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from desktop_qa.core.assistant import Assistant
+    from desktop_qa.core.reader import ReadResult
 
 ARTICLES = re.compile(r"\b(a|an|the)\b", re.UNICODE)
 PUNCTUATION = frozenset(string.punctuation)
 PARAGRAPH_JOIN = "\n\n"
+SENTENCE = re.compile(r"[^.!?]*(?:[.!?]+|$)\s*")
 
 
 @dataclass(frozen=True)
@@ -46,16 +48,38 @@ class SquadQuestion:
 def load_squad(path: Path, whole_articles: bool = False) -> list[list[SquadQuestion]]:
     """Questions of a SQuAD v1.1/v2.0 file, grouped by paragraph, or with
     ``whole_articles`` by article (see ``articles_of``)."""
+    articles = load_articles(path)
+    try:
+        return articles_of(articles) if whole_articles else paragraphs_of(articles)
+    except (KeyError, TypeError) as exc:
+        raise DatasetError(f"{path}: not in SQuAD format (missing or wrong field {exc})") from exc
+
+
+def load_articles(path: Path) -> list[Any]:
+    """The articles (the ``data`` list) of a SQuAD file."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise DatasetError(f"{path}: no such file") from exc
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise DatasetError(f"{path}: not a readable JSON file ({exc})") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("data"), list):
+        raise DatasetError(f"{path}: not in SQuAD format (no 'data' list of articles)")
+    articles: list[Any] = data["data"]
+    return articles
+
+
+def squad2_groups(articles: list[Any]) -> list[list[SquadQuestion]]:
+    """Questions asked of whole articles, SQuAD 2.0-style: a file with unanswerable
+    questions as it is, a SQuAD v1.1 file with unanswerable ones made from its
+    articles (``with_unanswerable``)."""
     try:
-        return articles_of(data["data"]) if whole_articles else paragraphs_of(data["data"])
-    except (KeyError, TypeError) as exc:
-        raise DatasetError(f"{path}: not in SQuAD format (missing or wrong field {exc})") from exc
+        has_unanswerable = any(
+            not qa.get("answers") for a in articles for p in a["paragraphs"] for qa in p["qas"]
+        )
+        return articles_of(articles) if has_unanswerable else with_unanswerable(articles)
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise DatasetError(f"not in SQuAD format (missing or wrong field {exc})") from exc
 
 
 def paragraphs_of(articles: list[Any]) -> list[list[SquadQuestion]]:
@@ -148,25 +172,112 @@ def evaluate(questions: list[SquadQuestion], predictions: dict[str, str]) -> dic
     return result
 
 
-def predict(
+@dataclass(frozen=True)
+class Asked:
+    """One question of a SQuAD file as the app's reader answered it."""
+
+    question: SquadQuestion
+    result: ReadResult
+
+    @property
+    def prediction(self) -> str:
+        """The answer as SQuAD scores it: "" for "not found"."""
+        return "" if self.result.no_answer else self.result.answers[0].text
+
+    def f1s(self) -> list[float]:
+        """Each listed answer's F1 against the gold ones (0 for an unanswerable question)."""
+        golds = self.question.answers or ("",)
+        return [max(f1_score(a.text, g) for g in golds) for a in self.result.answers]
+
+
+def ask_all(
     assistant: Assistant,
     paragraphs: list[list[SquadQuestion]],
     progress: Callable[[int, int], None] | None = None,
-) -> dict[str, str]:
-    """Answer every question with the app's own reader; "" where it finds no answer.
-
-    Each context is read as a plain-text document, through the same windowing
-    and decoding as a PDF.
-    """
+) -> list[Asked]:
+    """Ask every question with the app's own reader, each context read as a plain-text
+    document through the same windowing and decoding as a PDF."""
     total = sum(len(p) for p in paragraphs)
-    predictions: dict[str, str] = {}
+    asked: list[Asked] = []
     for paragraph in paragraphs:
         if not paragraph:
             continue
         opened = assistant.prepare(Document.from_text(paragraph[0].context))
         for question in paragraph:
-            result = assistant.ask(opened, question.question)
-            predictions[question.qid] = "" if result.no_answer else result.answers[0].text
+            asked.append(Asked(question, assistant.ask(opened, question.question)))
             if progress is not None:
-                progress(len(predictions), total)
-    return predictions
+                progress(len(asked), total)
+    return asked
+
+
+def predict(
+    assistant: Assistant,
+    paragraphs: list[list[SquadQuestion]],
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, str]:
+    """Every question's answer by the app's reader (``ask_all``); "" where it finds none."""
+    return {a.question.qid: a.prediction for a in ask_all(assistant, paragraphs, progress)}
+
+
+def without_sentence(context: str, char_start: int, char_end: int) -> str:
+    """The context with every sentence that overlaps [char_start, char_end) deleted."""
+    kept = []
+    for match in SENTENCE.finditer(context):
+        if match.end() <= char_start or match.start() >= char_end:
+            kept.append(match.group())
+    return "".join(kept).strip()
+
+
+def with_unanswerable(articles: list[Any]) -> list[list[SquadQuestion]]:
+    """A SQuAD 2.0-style set made from SQuAD articles, grouped by document.
+
+    Every question is asked of its whole article (``article_text``). Each third
+    question is also asked, unanswerable, of its article with the answer's
+    sentence deleted (where the answer occurs nowhere else), and each third
+    (another one) of the other article of the set that matches it best (BM25).
+    """
+    texts = [article_text(article)[0] for article in articles]
+    groups: list[list[SquadQuestion]] = []
+    for number, article in enumerate(articles):
+        whole = [replace(q, context=texts[number]) for p in paragraphs_of([article]) for q in p]
+        groups.append(whole)
+        asked = [(paragraph, qa) for paragraph in article["paragraphs"] for qa in paragraph["qas"]]
+        for index, (paragraph, qa) in enumerate(asked):
+            if not qa.get("answers"):
+                continue
+            answer = qa["answers"][0]
+            if index % 3 == 0:
+                start = answer["answer_start"]
+                rest = without_sentence(paragraph["context"], start, start + len(answer["text"]))
+                text = texts[number].replace(paragraph["context"], rest, 1)
+                if answer["text"].casefold() not in text.casefold():
+                    groups.append([_unanswerable(qa, text, "sentence deleted")])
+            elif index % 3 == 1 and len(articles) > 1:
+                other = _nearest_other(texts, qa["question"], number)
+                if answer["text"].casefold() not in texts[other].casefold():
+                    groups.append([_unanswerable(qa, texts[other], "other article")])
+    return groups
+
+
+def _unanswerable(qa: Any, context: str, kind: str) -> SquadQuestion:
+    return SquadQuestion(f"{qa['id']}/{kind}", qa["question"], context, ())
+
+
+def _nearest_other(texts: list[str], question: str, own: int) -> int:
+    """The text (other than ``own``) that matches the question best by BM25."""
+    import sqlite3
+
+    from desktop_qa.core.retrieval import query_words
+
+    connection = sqlite3.connect(":memory:")
+    connection.execute("CREATE VIRTUAL TABLE texts USING fts5(text, tokenize='porter unicode61')")
+    connection.executemany(
+        "INSERT INTO texts (rowid, text) VALUES (?, ?)", list(enumerate(texts, start=1))
+    )
+    query = " OR ".join(f'"{w}"' for w in query_words(question)) or '""'
+    rows = connection.execute(
+        "SELECT rowid FROM texts WHERE texts MATCH ? AND rowid != ? ORDER BY bm25(texts)",
+        (query, own + 1),
+    ).fetchall()
+    connection.close()
+    return int(rows[0][0]) - 1 if rows else (own + 1) % len(texts)

@@ -56,6 +56,13 @@ def split_articles(path: Path, validation_articles: int) -> tuple[list[Any], lis
     return ranked[validation_articles:], ranked[:validation_articles]
 
 
+def held_out_parts(held_out: list[Any]) -> tuple[list[Any], list[Any]]:
+    """The held-out articles in two halves: the first to report on, the second to fit
+    calibrations and thresholds on (never the articles reported on)."""
+    half = len(held_out) // 2
+    return held_out[:half], held_out[half:]
+
+
 def batch_plan(
     lengths: np.ndarray,
     batch_size: int,

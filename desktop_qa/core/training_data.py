@@ -23,7 +23,6 @@ span and not its text anywhere either (SQuAD answers often recur).
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,11 +41,10 @@ from desktop_qa.core.chunking import (
 )
 from desktop_qa.core.config import ReaderSettings, TrainConfig
 from desktop_qa.core.retrieval import WindowIndex, document_windows
-from desktop_qa.core.squad import article_text
+from desktop_qa.core.squad import article_text, without_sentence
 
 ANSWERABLE = "answerable"
 UNANSWERABLE_KINDS = ("article without the answer", "answer sentence deleted", "other article")
-SENTENCE = re.compile(r"[^.!?]*(?:[.!?]+|$)\s*")
 
 
 @dataclass
@@ -112,15 +110,6 @@ def answer_tokens(tokens: DocumentTokens, char_start: int, char_end: int) -> tup
         0
     ]
     return (int(covering[0]), int(covering[-1])) if len(covering) else None
-
-
-def without_sentence(context: str, char_start: int, char_end: int) -> str:
-    """The context with every sentence that overlaps [char_start, char_end) deleted."""
-    kept = []
-    for match in SENTENCE.finditer(context):
-        if match.end() <= char_start or match.start() >= char_end:
-            kept.append(match.group())
-    return "".join(kept).strip()
 
 
 @dataclass(frozen=True)

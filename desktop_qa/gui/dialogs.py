@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import fields, replace
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QSettings, Signal
 from PySide6.QtWidgets import (
@@ -29,6 +30,7 @@ from desktop_qa.core.errors import InputError
 INT_RANGES = {"top_k": (1, 20), "stride": (0, 256), "max_answer_tokens": (1, 100)}
 OFFERED = (*INT_RANGES, "provider", "no_answer_threshold")
 BUILT_IN = "built-in default"
+MODELS_OWN = -50.0  # the threshold box's lowest value, shown as "the model's own"
 
 
 def load_reader_settings(settings: QSettings) -> ReaderSettings:
@@ -38,13 +40,14 @@ def load_reader_settings(settings: QSettings) -> ReaderSettings:
     stored them all) can only be an old default, and would hide a newer one.
     """
     defaults = ReaderSettings()
-    values = {}
+    values: dict[str, Any] = {}
     for name in OFFERED:
-        stored = settings.value(f"reader/{name}")
+        stored = settings.value(_key(name))
         if stored is None:
             continue
+        kind = float if name == "no_answer_threshold" else type(getattr(defaults, name))
         try:
-            values[name] = type(getattr(defaults, name))(stored)
+            values[name] = kind(stored)
         except (TypeError, ValueError):
             continue
     try:
@@ -58,12 +61,18 @@ def save_reader_settings(settings: QSettings, reader: ReaderSettings) -> None:
     a later release's better defaults reach every setting left alone."""
     defaults = ReaderSettings()
     for field in fields(ReaderSettings):
-        key = f"reader/{field.name}"
+        key = _key(field.name)
         value = getattr(reader, field.name)
         if field.name in OFFERED and value != getattr(defaults, field.name):
             settings.setValue(key, value)
         else:
             settings.remove(key)
+
+
+def _key(name: str) -> str:
+    # The threshold was a logit margin before models had calibrations; a value
+    # stored then means nothing as a probability, so it lives under a new key.
+    return "reader/not_found_threshold" if name == "no_answer_threshold" else f"reader/{name}"
 
 
 def saved_model(settings: QSettings) -> Path | None:
@@ -108,10 +117,17 @@ class SettingsDialog(QDialog):
             self.spins[name] = spin
             form.addRow(labels[name], spin)
         self.threshold = QDoubleSpinBox()
-        self.threshold.setRange(-50.0, 50.0)
-        self.threshold.setSingleStep(0.5)
-        self.threshold.setValue(reader.no_answer_threshold)
-        form.addRow("No-answer threshold", self.threshold)
+        self.threshold.setRange(MODELS_OWN, 50.0)
+        self.threshold.setSingleStep(0.05)
+        self.threshold.setSpecialValueText("the model's own")  # shown at the minimum: None
+        threshold = reader.no_answer_threshold
+        self.threshold.setValue(MODELS_OWN if threshold is None else threshold)
+        self.threshold.setToolTip(
+            "Say 'not found' when the best answer's confidence is below this "
+            "(for a model without a calibration: when its 'no answer' score beats the "
+            "best answer's by more than this)"
+        )
+        form.addRow("'Not found' threshold", self.threshold)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -133,7 +149,9 @@ class SettingsDialog(QDialog):
             self._base,
             **{name: spin.value() for name, spin in self.spins.items()},
             provider=self.provider.currentText(),
-            no_answer_threshold=self.threshold.value(),
+            no_answer_threshold=(
+                None if self.threshold.value() <= MODELS_OWN else self.threshold.value()
+            ),
         )
 
     def chosen_model(self) -> Path | None:

@@ -10,8 +10,8 @@ from desktop_qa.core.decode import (
     WindowSpan,
     best_spans,
     distinct_answers,
+    document_null_score,
     merge_candidates,
-    null_scores,
 )
 
 SEQ = 20
@@ -82,10 +82,23 @@ def test_n_best_per_window_in_a_batch() -> None:
     assert [(i, j) for _, i, j in found] == [(i, j) for _, i, j in exhaustive]
 
 
-def test_null_score_is_the_sum_at_position_zero() -> None:
-    start = np.array([[3.0, 1.0], [-2.0, 0.0]])
-    end = np.array([[1.5, 0.0], [-1.0, 0.0]])
-    assert null_scores(start, end).tolist() == [4.5, -3.0]
+def test_a_per_window_models_null_score_is_its_lowest_windows_sum_at_position_zero() -> None:
+    cls_start = np.array([3.0, -2.0])
+    cls_end = np.array([1.5, -1.0])
+    assert document_null_score(cls_start, cls_end, shared=False) == -3.0
+
+
+def test_a_shared_normalization_null_score_sums_the_windows_cls_probability() -> None:
+    cls_start = np.array([3.0, -2.0, 0.5])
+    cls_end = np.array([1.5, -1.0, 0.0])
+    expected = np.log(np.exp(cls_start).sum()) + np.log(np.exp(cls_end).sum())
+    assert document_null_score(cls_start, cls_end, shared=True) == pytest.approx(expected)
+    # One window alone: exactly its own start + end sum, as a span's score is made.
+    assert document_null_score(cls_start[:1], cls_end[:1], shared=True) == 4.5
+    # Huge logits do not overflow.
+    assert document_null_score(np.array([1e4, 1e4]), np.array([0.0]), True) == pytest.approx(
+        1e4 + np.log(2)
+    )
 
 
 def test_scores_are_raw_sums_so_windows_compare_without_a_per_window_softmax() -> None:

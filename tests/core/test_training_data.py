@@ -11,12 +11,11 @@ import pytest
 
 from desktop_qa.core.chunking import QATokenizer
 from desktop_qa.core.config import TrainConfig
-from desktop_qa.core.squad import article_text
+from desktop_qa.core.squad import article_text, without_sentence
 from desktop_qa.core.training_data import (
     ANSWERABLE,
     UNANSWERABLE_KINDS,
     make_features,
-    without_sentence,
 )
 from tests.conftest import shared_file
 
