@@ -447,11 +447,13 @@ def _ask_library(
             continue
         lines = [f"Q: {result.question}"]
         if result.no_answer:
-            lines.append("  No answer found in these documents.")
+            lines.append(
+                "  Not found in these documents." + (" Best guesses:" if result.answers else "")
+            )
         for rank, item in enumerate(result.answers, 1):
             name = item.document.path.name if item.document.path else item.document.title
             lines.append(f"  {rank}. {item.answer.text}")
-            lines.append(f"     {name}, page {item.answer.page}, score {item.answer.score:.2f}")
+            lines.append(f"     {name}, page {item.answer.page}, {how_sure(item.answer)}")
         lines.append(
             f"  ({len(documents)} documents, {result.windows} of {result.windows_total} "
             f"windows read, {assistant.provider}, {result.elapsed_ms:.0f} ms)"
@@ -575,6 +577,7 @@ def result_json(result: ReadResult, opened: OpenDocument, provider: str) -> dict
         "document": _document_json(document),
         "answers": [answer.to_json() for answer in result.answers],
         "no_answer": result.no_answer,
+        "null_score": None if result.null_score is None else round(result.null_score, 4),
         "provider": provider,
         "elapsed_ms": round(result.elapsed_ms, 1),
         "windows": result.windows,
@@ -587,13 +590,13 @@ def format_result(result: ReadResult, opened: OpenDocument, provider: str) -> st
     text = opened.document.text
     lines = [f"Q: {result.question}"]
     if result.no_answer:
-        lines.append("  No answer found in this document.")
+        lines.append("  Not found in this document." + (" Best guesses:" if result.answers else ""))
     for rank, answer in enumerate(result.answers, 1):
         before = text[max(0, answer.char_start - SNIPPET_CHARS) : answer.char_start]
         after = text[answer.char_end : answer.char_end + SNIPPET_CHARS]
         snippet = " ".join(f"{before}[{answer.text}]{after}".split())
         lines.append(f"  {rank}. {answer.text}")
-        lines.append(f"     page {answer.page}, score {answer.score:.2f}: …{snippet}…")
+        lines.append(f"     page {answer.page}, {how_sure(answer)}: …{snippet}…")
     name = opened.document.path.name if opened.document.path else opened.document.title
     lines.append(
         f"  ({name}, {opened.document.page_count} pages, "
@@ -603,14 +606,26 @@ def format_result(result: ReadResult, opened: OpenDocument, provider: str) -> st
     return "\n".join(lines) + "\n"
 
 
+def how_sure(answer: Answer) -> str:
+    """An answer's confidence in words and percent, or its raw score for a model
+    without a calibration (which has no confidence to show)."""
+    from desktop_qa.core.calibration import in_words
+
+    if answer.confidence is None:
+        return f"score {answer.score:.2f} (no calibrated confidence)"
+    return f"{in_words(answer.confidence)}, {100 * answer.confidence:.0f}%"
+
+
 def run_eval_squad(args: argparse.Namespace, out: TextIO) -> int:
-    from desktop_qa.core.squad import evaluate, load_squad, predict
+    from desktop_qa.core.squad import ask_all, evaluate, load_squad, scored_confidence
 
     paragraphs = load_squad(args.dataset, args.whole_articles)
     assistant = _assistant(args)
-    predictions = predict(assistant, paragraphs, _count_progress("questions answered"))
+    asked = ask_all(assistant, paragraphs, _count_progress("questions answered"))
+    predictions = {a.question.qid: a.prediction for a in asked}
     _write_json(args.predictions, predictions)
-    scores = evaluate([q for paragraph in paragraphs for q in paragraph], predictions)
+    scores = evaluate([a.question for a in asked], predictions)
+    scores.update(scored_confidence(asked))
     out.write(json.dumps(scores, indent=2) + "\n")
     return 0
 

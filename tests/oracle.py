@@ -9,9 +9,14 @@ and placement without depending on what a random-weight model would say.
 
 from __future__ import annotations
 
+import json
+import shutil
+from pathlib import Path
+
 import numpy as np
 
 from desktop_qa.core.chunking import DocumentTokens, EncodedBatch
+from desktop_qa.core.model import MANIFEST_NAME
 
 PEAK = 10.0
 FLOOR = -5.0
@@ -53,3 +58,17 @@ class OracleLogits:
                     start[row, batch.passage_start + first - window.token_start] = peak
                     end[row, batch.passage_start + last - window.token_start] = peak
         return start, end
+
+
+def calibrated_copy(model: Path, folder: Path, threshold: float) -> Path:
+    """The tiny stand-in with a hand-set calibration: confidence rises with the score."""
+    shutil.copytree(model, folder)
+    manifest = json.loads((folder / MANIFEST_NAME).read_text())
+    manifest["calibration"] = {
+        "features": ["score", "null_margin", "runner_up_margin", "retrieval_bonus", "log_length"],
+        "mean": [10.0, 0.0, 0.0, 0.0, 0.0], "scale": [2.0, 1.0, 1.0, 1.0, 1.0],
+        "weights": [1.0, 0.0, 0.0, 0.0, 0.0], "bias": 0.0,
+        "no_answer_threshold": threshold, "fitted_on": {"data": "by hand"},
+    }  # fmt: skip
+    (folder / MANIFEST_NAME).write_text(json.dumps(manifest))
+    return folder

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from desktop_qa import __version__
 from desktop_qa.core.errors import DocumentError, InputError, OutputError
-from desktop_qa.core.history import StoredQuestion, now
+from desktop_qa.core.history import StoredAnswer, StoredQuestion, now
 
 FORMATS = ("csv", "json", "md", "pdf")
 JSON_FORMAT_VERSION = 1
@@ -26,7 +26,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CSV_COLUMNS = (
     "question_id", "asked_at", "document_title", "document_path", "document_sha256",
     "question", "no_answer", "rank", "answer", "score", "page", "char_start", "char_end",
-    "verdict", "model", "provider",
+    "verdict", "model", "provider", "confidence",
 )  # fmt: skip
 
 
@@ -69,6 +69,7 @@ def to_csv(questions: list[StoredQuestion]) -> str:
                 a.char_start if a else "", a.char_end if a else "",
                 "" if a is None or a.verdict is None else ("correct" if a.verdict else "wrong"),
                 f"{q.model_name} {q.model_version}".strip(), q.provider,
+                "" if a is None or a.confidence is None else round(a.confidence, 4),
             )  # fmt: skip
             writer.writerow([spreadsheet_safe(cell) for cell in row])
     return buffer.getvalue()
@@ -102,6 +103,7 @@ def to_json(questions: list[StoredQuestion]) -> str:
                         "rank": a.rank,
                         "text": a.text,
                         "score": a.score,
+                        "confidence": a.confidence,
                         "page": a.page,
                         "char_start": a.char_start,
                         "char_end": a.char_end,
@@ -130,20 +132,29 @@ def to_markdown(questions: list[StoredQuestion]) -> str:
         lines += [f"`{_md(first.document_path)}` ({first.document_pages} pages)", ""]
         for q in sorted(group, key=lambda item: (item.asked_at, item.id)):
             lines += [f"### {_md(q.text)}", "", f"*Asked {q.asked_at} with {q.model_name}.*", ""]
-            if q.no_answer or not q.answers:
-                lines += ["No answer found.", ""]
+            if not q.answers:
+                lines += ["Not found in this document.", ""]
                 continue
+            if q.no_answer:
+                lines += ["Not found in this document. Best guesses:", ""]
             for a in q.answers:
                 verdict = (
                     ""
                     if a.verdict is None
                     else (" (marked correct)" if a.verdict else " (marked wrong)")
                 )
-                lines.append(
-                    f"{a.rank}. **{_md(a.text)}** (page {a.page}, score {a.score:.2f}){verdict}"
-                )
+                lines.append(f"{a.rank}. **{_md(a.text)}** (page {a.page}, {_sure(a)}){verdict}")
             lines.append("")
     return "\n".join(lines)
+
+
+def _sure(answer: StoredAnswer) -> str:
+    """An answer's confidence in words and percent, else its raw score."""
+    from desktop_qa.core.calibration import in_words
+
+    if answer.confidence is None:
+        return f"score {answer.score:.2f}"
+    return f"{in_words(answer.confidence)}, {100 * answer.confidence:.0f}%"
 
 
 def _md(text: str) -> str:
@@ -182,7 +193,7 @@ def annotated_pdf(questions: list[StoredQuestion], out: Path, document: Path | N
                     annot = page.add_highlight_annot(rects)
                     annot.set_info(
                         title="desktop-qa",
-                        content=f"Q: {q.text}\nA ({a.rank}): {a.text} (score {a.score:.2f})",
+                        content=f"Q: {q.text}\nA ({a.rank}): {a.text} ({_sure(a)})",
                     )
                     annot.update()
         data = pdf.tobytes(garbage=1, deflate=True)

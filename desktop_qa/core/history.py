@@ -95,6 +95,12 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
             )
         ),
     ),
+    3: (
+        # The probability that the answer is right (the model's calibration); NULL for
+        # models without one and for answers recorded before confidences existed.
+        "ALTER TABLE answers ADD COLUMN confidence REAL",
+        "ALTER TABLE questions ADD COLUMN null_score REAL",
+    ),
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 QUESTION_SELECT = (
@@ -114,6 +120,7 @@ class StoredAnswer:
     char_end: int
     boxes: list[list[float]]
     verdict: bool | None
+    confidence: float | None = None
 
 
 @dataclass(frozen=True)
@@ -224,17 +231,17 @@ class HistoryStore:
             document_id = self._upsert_document(document, stamp)
             question_id = self._insert(
                 "INSERT INTO questions (document_id, text, model_name, model_version, provider,"
-                " asked_at, elapsed_ms, no_answer) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                " asked_at, elapsed_ms, no_answer, null_score) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (document_id, result.question, model_name, model_version, provider, stamp,
-                 result.elapsed_ms, int(result.no_answer)),
+                 result.elapsed_ms, int(result.no_answer), result.null_score),
             )  # fmt: skip
             for rank, answer in enumerate(result.answers, 1):
                 boxes = [[f.page, *f.box] for f in answer.fragments]
                 self._insert(
                     "INSERT INTO answers (question_id, rank, text, score, page, char_start,"
-                    " char_end, boxes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    " char_end, boxes, confidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (question_id, rank, answer.text, answer.score, answer.page,
-                     answer.char_start, answer.char_end, json.dumps(boxes)),
+                     answer.char_start, answer.char_end, json.dumps(boxes), answer.confidence),
                 )  # fmt: skip
         return question_id
 
@@ -356,6 +363,7 @@ class HistoryStore:
                 char_end=a["char_end"],
                 boxes=json.loads(a["boxes"]),
                 verdict=None if a["verdict"] is None else bool(a["verdict"]),
+                confidence=a["confidence"],
             )
             for a in rows
         )

@@ -210,6 +210,31 @@ def ask_all(
     return asked
 
 
+def scored_confidence(asked: list[Asked]) -> dict[str, Any]:
+    """ECE (10 bins) of the best answers' confidences against their being right
+    (F1 >= 0.5; any answer to an unanswerable question is wrong), where the answers
+    carry one, and the share of "not found" that was right on each side."""
+    from desktop_qa.core.calibration import RIGHT_F1, expected_calibration_error
+
+    scores: dict[str, Any] = {}
+    rated = [a for a in asked if a.result.answers and a.result.answers[0].confidence is not None]
+    if rated:
+        confidences = [float(a.result.answers[0].confidence or 0.0) for a in rated]
+        right = [a.f1s()[0] >= RIGHT_F1 for a in rated]
+        scores["ece"] = round(100 * expected_calibration_error(confidences, right), 2)
+        scores["mean_confidence"] = round(100 * sum(confidences) / len(confidences), 2)
+        scores["confidence_total"] = len(rated)
+    unanswerable = [a for a in asked if not a.question.answerable]
+    if unanswerable:
+        found = sum(a.result.no_answer for a in unanswerable)
+        scores["no_answer_accuracy"] = round(100 * found / len(unanswerable), 2)
+    answerable = [a for a in asked if a.question.answerable]
+    if answerable:
+        wrongly = sum(a.result.no_answer for a in answerable)
+        scores["answerable_said_not_found"] = round(100 * wrongly / len(answerable), 2)
+    return scores
+
+
 def predict(
     assistant: Assistant,
     paragraphs: list[list[SquadQuestion]],

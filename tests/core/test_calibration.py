@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -23,8 +22,8 @@ from desktop_qa.core.calibration import (
 from desktop_qa.core.config import ReaderSettings
 from desktop_qa.core.document import Document
 from desktop_qa.core.errors import BrokenModelError
-from desktop_qa.core.model import MANIFEST_NAME, load_model_info
-from tests.oracle import OracleLogits, token_span
+from desktop_qa.core.model import load_model_info
+from tests.oracle import OracleLogits, calibrated_copy, token_span
 
 
 def synthetic_questions(count: int, seed: int) -> list[tuple[list[Evidence], list[float], bool]]:
@@ -89,20 +88,6 @@ PASSAGE = " ".join(
     f"Sentence {i} tells that the castle number {i} was built in year {1000 + i}."
     for i in range(60)
 )
-
-
-def calibrated_copy(model: Path, folder: Path, threshold: float) -> Path:
-    """The tiny stand-in with a hand-set calibration: confidence rises with the score."""
-    shutil.copytree(model, folder)
-    manifest = json.loads((folder / MANIFEST_NAME).read_text())
-    manifest["calibration"] = {
-        "features": ["score", "null_margin", "runner_up_margin", "retrieval_bonus", "log_length"],
-        "mean": [10.0, 0.0, 0.0, 0.0, 0.0], "scale": [2.0, 1.0, 1.0, 1.0, 1.0],
-        "weights": [1.0, 0.0, 0.0, 0.0, 0.0], "bias": 0.0,
-        "no_answer_threshold": threshold, "fitted_on": {"data": "by hand"},
-    }  # fmt: skip
-    (folder / MANIFEST_NAME).write_text(json.dumps(manifest))
-    return folder
 
 
 def test_the_reader_gives_confidences_and_decides_not_found_on_them(

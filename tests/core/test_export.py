@@ -21,7 +21,7 @@ from desktop_qa.core.history import HistoryStore, StoredQuestion
 from desktop_qa.core.model import load_model_info
 from tests.conftest import shared_file
 from tests.history_helpers import document, result
-from tests.oracle import OracleLogits, token_span
+from tests.oracle import OracleLogits, calibrated_copy, token_span
 
 GOLD = {
     "How many parameters does the network have?": "60 million parameters",
@@ -35,7 +35,8 @@ def alexnet_history(tiny_model: Path, tmp_path: Path) -> tuple[list[StoredQuesti
     """Real answers with real boxes on a copy of alexnet.pdf, stored in a history."""
     pdf = shutil.copy(shared_file("corpus", "alexnet.pdf"), tmp_path / "alexnet.pdf")
     oracle = OracleLogits(None)
-    assistant = Assistant(load_model_info(tiny_model), ReaderSettings(top_k=2), oracle)
+    model = calibrated_copy(tiny_model, tmp_path / "calibrated", threshold=0.5)
+    assistant = Assistant(load_model_info(model), ReaderSettings(top_k=2), oracle)
     opened = assistant.open(pdf)
     with HistoryStore(tmp_path / "h.sqlite3") as store:
         for question, answer in GOLD.items():
@@ -55,6 +56,9 @@ def test_csv_has_a_header_and_one_row_per_answer(
     best = {r["question"]: r["answer"] for r in rows if r["rank"] == "1"}
     assert best == GOLD
     assert all(r["document_title"].startswith("ImageNet") for r in rows)
+    confidences = [float(r["confidence"]) for r in rows]
+    assert all(0 <= c <= 1 for c in confidences)
+    assert min(float(r["confidence"]) for r in rows if r["rank"] == "1") > 0.9
 
 
 def test_csv_cells_cannot_become_spreadsheet_formulas(tmp_path: Path) -> None:
@@ -81,6 +85,7 @@ def test_json_has_a_versioned_stable_schema(
     assert first["document"]["sha256"] == hashlib.sha256(pdf.read_bytes()).hexdigest()
     answer = first["answers"][0]
     assert set(answer) >= {"rank", "text", "score", "page", "char_start", "char_end", "boxes"}
+    assert answer["confidence"] > 0.9 > first["answers"][1]["confidence"]
     assert len(answer["boxes"]) == len(answer["box_pages"]) >= 1
 
 
@@ -94,7 +99,7 @@ def test_markdown_lists_every_question_with_pages(
     for question, answer in GOLD.items():
         assert f"### {question}" in text
         assert f"**{answer}**" in text
-    assert "(page 1," in text and "(page 5," in text
+    assert "(page 1, likely right, 99%)" in text and "(page 5," in text
 
 
 def squash(text: str) -> str:

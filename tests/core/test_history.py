@@ -48,10 +48,10 @@ def test_migration_from_the_previous_version_keeps_rows_and_indexes_them(tmp_pat
     )
     connection.close()
     with HistoryStore(path) as store:
-        assert store.connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        assert store.connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
         found = store.questions(search="rollo")
         assert [q.text for q in found] == ["Who led the Normans?"]
-        assert found[0].answers[0].verdict is None
+        assert found[0].answers[0].verdict is None and found[0].answers[0].confidence is None
 
 
 def test_a_question_is_stored_with_its_answers_and_boxes(tmp_path: Path) -> None:
@@ -66,6 +66,7 @@ def test_a_question_is_stored_with_its_answers_and_boxes(tmp_path: Path) -> None
         assert [a.text for a in stored.answers] == ["Rollo", "Normans"]
         assert stored.best is not None and stored.best.boxes == [[1, 0.0, 20.0, 50.0, 30.0]]
         assert stored.model_name == "m" and stored.provider == "cpu" and stored.elapsed_ms == 12.5
+        assert [a.confidence for a in stored.answers] == [0.9, 0.4]
         store.record(doc, result("Is there a dragon?", []), "m", "1", "cpu")
         newest = store.questions(limit=1)[0]
         assert newest.no_answer and newest.best is None
