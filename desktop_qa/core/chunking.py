@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 
 BLOCK_BOUNDARY = 2
 SENTENCE_BOUNDARY = 1
+WORD_BOUNDARY = 0
+INSIDE_WORD = -1
 SENTENCE_END = frozenset(".!?")
 
 
@@ -102,8 +104,9 @@ class DocumentTokens:
     Attributes:
         ids: Token ids.
         offsets: (start, end) character offsets of each token in the text.
-        boundary: 2 where a token starts a block, 1 where it starts a
-            sentence, 0 elsewhere.
+        boundary: What each token starts: 2 a block, 1 a sentence, 0 a word
+            (or a punctuation mark), -1 nothing: it continues the word of the
+            token before it ("##ions" of "projections").
     """
 
     ids: np.ndarray
@@ -133,12 +136,34 @@ def _boundaries(text: str, offsets: np.ndarray) -> np.ndarray:
     newline_in_gap = newlines_before[start] > newlines_before[previous_end]
     sentence_marks = np.array([ord(c) for c in SENTENCE_END], dtype=np.uint32)
     ends_sentence = np.isin(codes[np.maximum(previous_end - 1, 0)], sentence_marks)
+    inside_word = (
+        ~gap
+        & _alphanumeric(codes[np.maximum(previous_end - 1, 0)])
+        & _alphanumeric(codes[np.minimum(start, len(codes) - 1)])
+    )
     boundary[1:] = np.where(
         gap & newline_in_gap,
         BLOCK_BOUNDARY,
-        np.where(gap & ends_sentence, SENTENCE_BOUNDARY, 0),
+        np.where(
+            gap & ends_sentence,
+            SENTENCE_BOUNDARY,
+            np.where(inside_word, INSIDE_WORD, WORD_BOUNDARY),
+        ),
     )
     return boundary
+
+
+ASCII_ALPHANUMERIC = np.array([chr(c).isalnum() for c in range(128)], dtype=bool)
+
+
+def _alphanumeric(codes: np.ndarray) -> np.ndarray:
+    """Which code points are letters or digits (any script; ASCII by table)."""
+    found = np.zeros(len(codes), dtype=bool)
+    ascii_codes = codes < 128
+    found[ascii_codes] = ASCII_ALPHANUMERIC[codes[ascii_codes]]
+    others = np.nonzero(~ascii_codes)[0]
+    found[others] = [chr(int(codes[i])).isalnum() for i in others]
+    return found
 
 
 @dataclass(frozen=True)

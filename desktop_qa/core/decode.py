@@ -50,6 +50,7 @@ def best_spans(
     passage_lengths: np.ndarray,
     max_answer_tokens: int,
     n_best: int,
+    boundaries: np.ndarray | None = None,
 ) -> list[WindowSpan]:
     """The ``n_best`` highest-scoring spans of every window in a batch.
 
@@ -59,6 +60,10 @@ def best_spans(
         passage_lengths: Passage tokens in each window.
         max_answer_tokens: Longest span allowed, in tokens.
         n_best: Spans kept per window.
+        boundaries: (windows, passage width + 1): ``DocumentTokens.boundary`` of each
+            window's passage tokens and of the token after them. Given it, a span
+            starts and ends on word boundaries and never runs across the start of
+            a block (into a heading, a caption, the next paragraph).
 
     Returns:
         Spans with ``start <= end < start + max_answer_tokens``, both inside the
@@ -77,7 +82,10 @@ def best_spans(
     padded_ends = np.concatenate([ends, np.full((windows, span - 1), -np.inf)], axis=1)
     # scores[w, i, d]: span starting at i and ending at i + d.
     shifted = np.lib.stride_tricks.sliding_window_view(padded_ends, span, axis=1)
-    scores = (starts[:, :, None] + shifted).reshape(windows, -1)
+    scores = starts[:, :, None] + shifted
+    if boundaries is not None:
+        scores = np.where(_allowed(boundaries[:, : width + 1], span), scores, -np.inf)
+    scores = scores.reshape(windows, -1)
     keep = min(n_best, scores.shape[1])
     top = np.argpartition(-scores, keep - 1, axis=1)[:, :keep]
     results = []
@@ -88,6 +96,24 @@ def best_spans(
                 start, length = divmod(int(flat), span)
                 results.append(WindowSpan(window, start, start + length, float(score)))
     return results
+
+
+def _allowed(boundaries: np.ndarray, span: int) -> np.ndarray:
+    """[w, i, d]: may a span start at i and end at i + d (``best_spans``)?"""
+    from desktop_qa.core.chunking import BLOCK_BOUNDARY, INSIDE_WORD
+
+    windows, width = boundaries.shape[0], boundaries.shape[1] - 1
+    starts_word = boundaries[:, :width] != INSIDE_WORD
+    ends_word = boundaries[:, 1:] != INSIDE_WORD
+    block = np.cumsum(boundaries[:, :width] == BLOCK_BOUNDARY, axis=1)
+    pad = np.full((windows, span - 1), -1)
+    end_block = np.lib.stride_tricks.sliding_window_view(
+        np.concatenate([block, pad], axis=1), span, axis=1
+    )
+    padded_ends = np.concatenate([ends_word, np.zeros((windows, span - 1), dtype=bool)], axis=1)
+    end_ok = np.lib.stride_tricks.sliding_window_view(padded_ends, span, axis=1)
+    allowed: np.ndarray = starts_word[:, :, None] & end_ok & (end_block == block[:, :, None])
+    return allowed
 
 
 def document_null_score(cls_starts: np.ndarray, cls_ends: np.ndarray, shared: bool) -> float:

@@ -18,6 +18,7 @@ import numpy as np
 
 from desktop_qa.core.calibration import NO_RIVAL_MARGIN, Calibration, Evidence
 from desktop_qa.core.chunking import (
+    BLOCK_BOUNDARY,
     DocumentTokens,
     EncodedBatch,
     QATokenizer,
@@ -397,6 +398,7 @@ class Reader:
             lengths,
             self.settings.max_answer_tokens,
             self.settings.n_best_per_window,
+            passage_boundaries(tokens, batch.windows),
         )
         result = []
         for span in spans:
@@ -426,6 +428,17 @@ class Reader:
             bonus=candidate.boost,
             confidence=confidence,
         )
+
+
+def passage_boundaries(tokens: DocumentTokens, windows: tuple[Window, ...]) -> np.ndarray:
+    """Each window's ``boundary`` values and the next token's (a block start past the
+    document's end), padded to the longest window (``best_spans``)."""
+    width = max(w.token_end - w.token_start for w in windows)
+    found = np.full((len(windows), width + 1), BLOCK_BOUNDARY, dtype=np.int8)
+    for row, window in enumerate(windows):
+        stop = min(window.token_end + 1, len(tokens))
+        found[row, : stop - window.token_start] = tokens.boundary[window.token_start : stop]
+    return found
 
 
 def answer_evidence(chosen: list[Candidate], null: float) -> list[Evidence]:
