@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,16 +32,22 @@ class ShownAnswer:
     snippet: str
     verdict: bool | None = None
     document: Path | None = None  # set when answers come from several documents
+    confidence: float | None = None  # the model's calibrated probability, if it has one
 
 
-def confidences(scores: list[float]) -> list[float]:
-    """Plain confidences: a softmax over the listed answers' scores."""
-    if not scores:
-        return []
-    top = max(scores)
-    weights = [math.exp(s - top) for s in scores]
-    total = sum(weights)
-    return [w / total for w in weights]
+BAR_CELLS = 10
+
+
+def confidence_line(confidence: float | None) -> str:
+    """A calibrated confidence in words, percent and a bar; a model without a
+    calibration has no confidence to show, and says so."""
+    from desktop_qa.core.calibration import in_words
+
+    if confidence is None:
+        return "no calibrated confidence for this model"
+    filled = round(confidence * BAR_CELLS)
+    bar = "█" * filled + "░" * (BAR_CELLS - filled)
+    return f"{in_words(confidence)}, {confidence:.0%} {bar}"
 
 
 class QuestionBox(QLineEdit):
@@ -130,22 +135,29 @@ class AskPanel(QWidget):
         self.progress.setVisible(reading)
         self.answers.clear()
         self._shown = list(answers)
+        where_from = "these documents" if any(a.document for a in answers) else "this document"
         if no_answer or not answers:
-            self.status.setText("No answer found in this document." + (f" {note}" if note else ""))
-            return
-        self.status.setText(note)
-        for answer, confidence in zip(
-            answers, confidences([a.score for a in answers]), strict=True
-        ):
+            guesses = " The best guesses are below, all unsure." if answers else ""
+            self.status.setText(
+                f"Not found in {where_from}.{guesses}" + (f" {note}" if note else "")
+            )
+        else:
+            self.status.setText(note)
+        for answer in answers:
             where = f"{answer.document.name}, page" if answer.document else "page"
-            facts = f"{confidence:.0%} confidence · {where} {answer.page}"
+            facts = f"{confidence_line(answer.confidence)} · {where} {answer.page}"
+            if no_answer:
+                facts = f"unsure guess · {facts}"
             item = QListWidgetItem(f"{answer.text}\n{facts}\n…{answer.snippet}…")
             item.setToolTip(
                 f"score {answer.score:.2f} (start + end logits and passage-match bonus)"
             )
+            if no_answer:
+                item.setForeground(self.palette().placeholderText())
             self.answers.addItem(item)
             self.show_mark(self.answers.count(), answer.verdict)
-        self.answers.setCurrentRow(0)
+        if answers:
+            self.answers.setCurrentRow(0)
 
     def _mark(self, verdict: bool | None) -> None:
         row = self.answers.currentRow()

@@ -409,6 +409,7 @@ class MainWindow(QMainWindow):
                 _snippet(item.document.text, item.answer.char_start, item.answer.char_end),
                 None,
                 item.document.path,
+                item.answer.confidence,
             )
             for item in result.answers
         ]
@@ -447,6 +448,7 @@ class MainWindow(QMainWindow):
                 a.page,
                 tuple((f.page, f.box) for f in a.fragments),
                 _snippet(text, a.char_start, a.char_end),
+                confidence=a.confidence,
             )
             for a in answers
         ]
@@ -478,6 +480,7 @@ class MainWindow(QMainWindow):
                 tuple((int(b[0]), (b[1], b[2], b[3], b[4])) for b in a.boxes),
                 _snippet(text, a.char_start, a.char_end) if text else a.text,
                 a.verdict,
+                confidence=a.confidence,
             )
             for a in question.answers
         ]

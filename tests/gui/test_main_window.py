@@ -425,3 +425,38 @@ def test_the_about_box_states_the_shipped_models_facts_as_model_list_does(
     for fact in (info.version, info.manifest["description"], "; ".join(info.facts)):
         assert fact in facts and fact in listed
     main.close()
+
+
+def test_answers_show_their_calibrated_confidence_and_not_found_keeps_the_guesses(
+    qtbot: QtBot, tmp_path: Path, tiny_model: Path
+) -> None:
+    from tests.oracle import OracleLogits, calibrated_copy, token_span
+
+    model = calibrated_copy(tiny_model, tmp_path / "calibrated", threshold=0.5)
+    oracle = OracleLogits(None)
+    worker = WorkerState(model, ReaderSettings())
+    worker.assistant = Assistant(load_model_info(model), worker.settings, oracle)
+    main = MainWindow(
+        QSettings(str(tmp_path / "gui.ini"), QSettings.Format.IniFormat), worker=worker
+    )
+    qtbot.addWidget(main)
+    main.show()
+    open_and_wait(qtbot, main, shared_file("corpus", "alexnet.pdf"))
+    assert main.opened is not None
+    text = main.opened.document.text
+    start = text.index("60 million parameters")
+    strong = token_span(main.opened.tokens, start, start + len("60 million"))
+    oracle.span = strong
+    ask(qtbot, main, "How many parameters does the network have?")
+    first = main.ask_panel.answers.item(0).text()
+    assert first.startswith("60 million") and "likely right, 99%" in first and "█" in first
+    assert "Not found" not in main.ask_panel.status.text()
+
+    oracle.span = None
+    oracle.others = {strong: 4.0}  # the same span, weakly: below the 'not found' threshold
+    ask(qtbot, main, "How many parameters does the network have?")
+    assert main.ask_panel.status.text().startswith("Not found in this document.")
+    assert "best guesses" in main.ask_panel.status.text()
+    guess = main.ask_panel.answers.item(0).text()
+    assert guess.startswith("60 million") and "unsure guess" in guess
+    main.close()
