@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from desktop_qa.core.errors import BrokenModelError
+from desktop_qa.core.errors import BrokenModelError, DatasetError
 
 if TYPE_CHECKING:
     from desktop_qa.core.config import ReaderSettings
@@ -222,7 +222,11 @@ def fit_calibration(
     vectors = [e.vector() for evidence, _, _ in questions for e in evidence]
     right = [f1 >= RIGHT_F1 for _, f1s, _ in questions for f1 in f1s]
     if len(set(right)) < 2:
-        raise ValueError("fitting needs both right and wrong answers")
+        verdict = "right" if right and right[0] else "wrong"
+        raise DatasetError(
+            f"a calibration needs both right and wrong answers to fit on; all {len(right)} "
+            f"answers were {verdict}"
+        )
     mean, scale, weights, bias = fit_logistic(np.array(vectors), np.array(right, dtype=float))
     fitted = Calibration(
         tuple(mean.tolist()), tuple(scale.tolist()), tuple(weights.tolist()), bias, 0.0, {}

@@ -211,7 +211,7 @@ def ask_all(
 
 
 def scored_confidence(asked: list[Asked]) -> dict[str, Any]:
-    """ECE (10 bins) of the best answers' confidences against their being right
+    """ECE (10 bins, as a fraction) of the best answers' confidences against their being right
     (F1 >= 0.5; any answer to an unanswerable question is wrong), where the answers
     carry one, and the share of "not found" that was right on each side."""
     from desktop_qa.core.calibration import RIGHT_F1, expected_calibration_error
@@ -221,8 +221,8 @@ def scored_confidence(asked: list[Asked]) -> dict[str, Any]:
     if rated:
         confidences = [float(a.result.answers[0].confidence or 0.0) for a in rated]
         right = [a.f1s()[0] >= RIGHT_F1 for a in rated]
-        scores["ece"] = round(100 * expected_calibration_error(confidences, right), 2)
-        scores["mean_confidence"] = round(100 * sum(confidences) / len(confidences), 2)
+        scores["ece"] = round(expected_calibration_error(confidences, right), 4)
+        scores["mean_confidence"] = round(sum(confidences) / len(confidences), 4)
         scores["confidence_total"] = len(rated)
     unanswerable = [a for a in asked if not a.question.answerable]
     if unanswerable:

@@ -33,8 +33,14 @@ import numpy as np
 from desktop_qa.core.chunking import QATokenizer
 from desktop_qa.core.config import TRAIN_PRECISIONS, ReaderSettings, TrainConfig
 from desktop_qa.core.errors import DatasetError, InputError
-from desktop_qa.core.model import FP32_GRAPH, INT8_GRAPH, MANIFEST_NAME, TOKENIZER_NAME
-from desktop_qa.core.squad import SquadQuestion, evaluate, paragraphs_of, predict
+from desktop_qa.core.model import (
+    FP32_GRAPH,
+    INT8_GRAPH,
+    MANIFEST_NAME,
+    TOKENIZER_NAME,
+    load_model_info,
+)
+from desktop_qa.core.squad import SquadQuestion, evaluate, paragraphs_of, predict, squad2_groups
 from desktop_qa.core.training_data import Features, make_features
 
 CHECKPOINT_NAME = "checkpoint.pt"
@@ -365,6 +371,7 @@ def _ship(
     log: TextIO,
 ) -> dict[str, Any]:
     """Export fp32 and int8 ONNX into ``out/model``, evaluate both, write the manifest."""
+    from desktop_qa.core.calibration import calibrate
     from desktop_qa.core.convert import (
         AttentionShape,
         calibration_windows,
@@ -409,6 +416,18 @@ def _ship(
     manifest["evaluation"] = evaluate_folder(
         folder, paragraphs_of(validation_articles), config.stride, config.validation_limit, log
     )
+    (folder / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    _, fit = held_out_parts(validation_articles)
+    try:
+        fitted = calibrate(
+            load_model_info(folder),
+            squad2_groups(fit),
+            {"data": config.data.name, "articles": [a["title"] for a in fit]},
+            progress=_progress("calibration", log),
+        )
+        manifest["calibration"] = fitted.to_json()
+    except DatasetError as exc:
+        print(f"no calibration: {exc}", file=log)
     (folder / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(manifest["evaluation"], indent=2), file=log)
     return manifest

@@ -22,6 +22,7 @@ transformers = pytest.importorskip("transformers")
 from desktop_qa.core.training import (  # noqa: E402
     CHECKPOINT_NAME,
     batch_plan,
+    held_out_parts,
     shared_normalization_loss,
     split_articles,
     train,
@@ -230,6 +231,14 @@ def test_train_resumes_exactly_and_ships_an_evaluated_onnx_model(
     assert manifest["training"]["steps"] == planned_steps(config)
     assert manifest["recipe"]["seed"] == "5" and manifest["recipe"]["context"] == "article"
     assert manifest["no_answer"] and manifest["shared_normalization"]
+    # Fitted on the held-out articles set aside for fitting, never those reported on.
+    report, fit = held_out_parts(split_articles(config.data, config.validation_articles)[1])
+    fitted_on = manifest["calibration"]["fitted_on"]["articles"]
+    assert fitted_on == [a["title"] for a in fit] and not set(fitted_on) & {
+        a["title"] for a in report
+    }
+    assert 0 <= manifest["calibration"]["no_answer_threshold"] <= 1.01
+    assert info.calibration is not None
     kept = manifest["int8_kept_in_float"]
     assert kept == resumed["int8_kept_in_float"]
     float_matmuls = {

@@ -1,0 +1,144 @@
+"""How often answers are right, and whether the app knows when they are not.
+
+    python benchmarks/answer_quality.py [--model DIR ...] [--plot OUT.png] [--json OUT]
+
+For each model (default: the built-in one), on articles nothing was trained or
+fitted on (the first half of the training's held-out articles, see
+``training.held_out_parts``, and the shared SQuAD 2.0 dev sample):
+
+- paragraph: each question asked of its own paragraph;
+- whole article: each question asked of its whole article, as the app reads a paper;
+- SQuAD 2.0-style: the dev sample asked whole (54% unanswerable) plus the held-out
+  articles with unanswerable questions made from them (``squad.with_unanswerable``):
+  EM/F1, answerable F1, no-answer accuracy;
+- ECE (10 bins) of the best answers' confidences on the SQuAD 2.0-style set, and a
+  reliability plot PNG (``--plot``; one file per model, the name suffixed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from desktop_qa.core.assistant import Assistant
+from desktop_qa.core.calibration import RIGHT_F1, reliability
+from desktop_qa.core.config import TrainConfig
+from desktop_qa.core.model import ModelInfo, resolve_model
+from desktop_qa.core.squad import (
+    Asked,
+    SquadQuestion,
+    articles_of,
+    ask_all,
+    evaluate,
+    load_articles,
+    paragraphs_of,
+    scored_confidence,
+    squad2_groups,
+)
+from desktop_qa.core.training import held_out_parts, split_articles
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+def sets() -> dict[str, list[list[SquadQuestion]]]:
+    """The evaluation sets, by name, as groups of questions sharing one document."""
+    _, held_out = split_articles(
+        SHARED / "squad" / "train-v1.1.json", TrainConfig.validation_articles
+    )
+    report, _ = held_out_parts(held_out)
+    sample = load_articles(SHARED / "squad" / "dev-v2.0-sample.json")
+    return {
+        "paragraph": paragraphs_of(report),
+        "whole article": articles_of(report),
+        "SQuAD 2.0-style": squad2_groups(sample) + squad2_groups(report),
+    }
+
+
+def measure(
+    info: ModelInfo, grouped: list[list[SquadQuestion]]
+) -> tuple[dict[str, Any], list[Asked]]:
+    began = time.perf_counter()
+    asked = ask_all(Assistant(info), grouped)
+    seconds = time.perf_counter() - began
+    scores = evaluate([a.question for a in asked], {a.question.qid: a.prediction for a in asked})
+    scores.update(scored_confidence(asked))
+    scores["ms_per_question"] = 1000 * seconds / len(asked)
+    return scores, asked
+
+
+def plot(asked: list[Asked], path: Path, title: str) -> None:
+    """A reliability diagram: accuracy against confidence in 10 bins, the diagonal
+    for reference, bar widths by how many answers fall in each bin."""
+    import pymupdf
+
+    rated = [a for a in asked if a.result.answers and a.result.answers[0].confidence is not None]
+    bins = reliability(
+        [float(a.result.answers[0].confidence or 0) for a in rated],
+        [a.f1s()[0] >= RIGHT_F1 for a in rated],
+    )
+    size, margin = 420, 50
+    document = pymupdf.open()
+    page = document.new_page(width=size + 2 * margin, height=size + 2 * margin + 20)
+
+    def at(x: float, y: float, dx: float = 0, dy: float = 0) -> pymupdf.Point:
+        """Where (confidence x, accuracy y) lands on the page, moved by (dx, dy) points."""
+        return pymupdf.Point(margin + x * size + dx, margin + 20 + (1 - y) * size + dy)
+
+    page.insert_text((margin, 30), title, fontsize=11)
+    page.draw_rect(pymupdf.Rect(at(0, 1), at(1, 0)), color=(0, 0, 0), width=0.8)
+    page.draw_line(at(0, 0), at(1, 1), color=(0.6, 0.6, 0.6), dashes="[4] 0")
+    total = sum(n for _, _, n in bins) or 1
+    for confidence, accuracy, count in bins:
+        left = int(confidence * 10) / 10
+        page.draw_rect(
+            pymupdf.Rect(at(left + 0.01, accuracy), at(left + 0.09, 0)),
+            color=None, fill=(0.25, 0.45, 0.8), fill_opacity=0.3 + 0.7 * count / total,
+        )  # fmt: skip
+        page.draw_circle(at(confidence, accuracy), 3, color=(0.8, 0.2, 0.1), fill=(0.8, 0.2, 0.1))
+    for tick in range(0, 11, 2):
+        page.insert_text(at(tick / 10, 0, -6, 14), f"{tick / 10:.1f}", fontsize=8)
+        page.insert_text(at(0, tick / 10, -26, 3), f"{tick / 10:.1f}", fontsize=8)
+    page.insert_text(at(0.35, 0, 0, 30), "confidence of the best answer", fontsize=9)
+    page.insert_text(at(0, 0.62, -40, 0), "right", fontsize=9)
+    page.get_pixmap(dpi=144).save(str(path))
+    document.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, action="append")
+    parser.add_argument("--plot", type=Path, metavar="OUT.png")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    groups = sets()
+    results: dict[str, dict[str, Any]] = {}
+    for folder in args.model or [None]:
+        info = resolve_model(folder)
+        label = f"{info.name} {info.version}" + (f" ({folder})" if folder else "")
+        rows: dict[str, Any] = {}
+        for name, grouped in groups.items():
+            rows[name], asked = measure(info, grouped)
+            if name == "SQuAD 2.0-style" and args.plot:
+                target = args.plot.with_stem(f"{args.plot.stem}-{len(results) + 1}")
+                plot(asked, target, f"{label}: reliability, SQuAD 2.0-style set")
+                rows["plot"] = str(target)
+        results[label] = rows
+        print(f"\n{label}")
+        print(f"{'set':<18}{'q':>6}{'EM':>7}{'F1':>7}{'HasF1':>7}{'NoAns':>7}{'ECE':>7}{'ms':>7}")
+        for name in groups:
+            row = rows[name]
+            print(
+                f"{name:<18}{row['total']:>6}{row['exact']:>7.1f}{row['f1']:>7.1f}"
+                f"{row.get('HasAns_f1', row['f1']):>7.1f}"
+                f"{row.get('no_answer_accuracy', float('nan')):>7.1f}"
+                f"{row.get('ece', float('nan')):>7.3f}{row['ms_per_question']:>7.0f}"
+            )
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
