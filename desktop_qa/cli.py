@@ -212,7 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("--stride", int, "overlap of consecutive windows in tokens"),
         ("--epochs", float, "passes over the training features (may be fractional)"),
         ("--learning-rate", float, "peak AdamW learning rate"),
-        ("--batch-size", int, "features per step"),
+        ("--batch-size", int, "windows per step (a question's windows stay together)"),
         ("--warmup", float, "fraction of steps spent warming up"),
         ("--seed", int, "seed for the data order, the new head and dropout"),
         ("--limit-questions", int, "train on this many questions only (a slice)"),
@@ -286,8 +286,9 @@ def _add_reader_options(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=defaults.no_answer_threshold,
         metavar="X",
-        help="for no-answer models: say 'no answer' when the null score beats the best "
-        "span by more than X (default %(default)s)",
+        help="say 'not found' when the best answer's confidence is below X (models with a "
+        "calibration; default: the model's own fitted threshold), or, for an uncalibrated "
+        "no-answer model, when its null score beats the best span by more than X (default 0)",
     )
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size, metavar="N")
     parser.add_argument(

@@ -314,3 +314,25 @@ def test_ask_a_library_ranks_answers_from_every_document_together(
     readable = run("ask", alexnet, library / "nested" / "castle.pdf", "Who built it?",
                    "--model", tiny_model).stdout  # fmt: skip
     assert "2 documents" in readable and ", page " in readable
+
+
+def test_eval_squad_prints_ece_and_no_answer_accuracy_for_a_calibrated_model(
+    tiny_no_answer_model: Path, tmp_path: Path
+) -> None:
+    from tests.oracle import calibrated_copy
+
+    model = calibrated_copy(tiny_no_answer_model, tmp_path / "calibrated", threshold=0.5)
+    dataset = shared_file("squad", "dev-v2.0-sample.json")
+    predictions = tmp_path / "predictions.json"
+    completed = run(
+        "eval-squad", dataset, "--predictions", predictions, "--model", model,
+        "--whole-articles", "--retrieval-k", "2",
+    )  # fmt: skip
+    scores = json.loads(completed.stdout)
+    assert 0.0 <= scores["ece"] <= 1.0 and scores["confidence_total"] == scores["total"]
+    data = json.loads(dataset.read_text())["data"]
+    unanswerable = [qa["id"] for p in data[0]["paragraphs"] for qa in p["qas"] if not qa["answers"]]
+    written = json.loads(predictions.read_text())
+    said_not_found = sum(written[qid] == "" for qid in unanswerable)
+    assert scores["no_answer_accuracy"] == round(100 * said_not_found / len(unanswerable), 2)
+    assert scores["NoAns_exact"] == pytest.approx(scores["no_answer_accuracy"], abs=0.01)
