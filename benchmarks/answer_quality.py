@@ -12,13 +12,15 @@ fitted on (the first half of the training's held-out articles, see
   articles with unanswerable questions made from them (``squad.with_unanswerable``):
   EM/F1, answerable F1, no-answer accuracy;
 - ECE (10 bins) of the best answers' confidences on the SQuAD 2.0-style set, and a
-  reliability plot PNG (``--plot``; one file per model, the name suffixed).
+  reliability plot PNG (``--plot``; one file per model, the name suffixed);
+- the median time of a question on a 15-page paper (``PAPER``), opened beforehand.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import time
 from pathlib import Path
 from typing import Any
@@ -41,6 +43,27 @@ from desktop_qa.core.squad import (
 from desktop_qa.core.training import held_out_parts, split_articles
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
+PAPER = SHARED / "corpus" / "library" / "paper26.pdf"  # 15 pages
+PAPER_QUESTIONS = (
+    "What algorithm is proposed?",
+    "Which datasets are used in the experiments?",
+    "How many inner steps are taken?",
+    "What is the learning rate?",
+    "Who are the authors?",
+    "What does the method approximate?",
+)
+
+
+def paper_seconds(info: ModelInfo) -> float:
+    """The median seconds a question takes on ``PAPER`` (opened beforehand)."""
+    assistant = Assistant(info)
+    opened = assistant.open(PAPER)
+    times = []
+    for question in PAPER_QUESTIONS:
+        began = time.perf_counter()
+        assistant.ask(opened, question)
+        times.append(time.perf_counter() - began)
+    return statistics.median(times)
 
 
 def sets() -> dict[str, list[list[SquadQuestion]]]:
@@ -125,8 +148,9 @@ def main() -> None:
                 target = args.plot.with_stem(f"{args.plot.stem}-{len(results) + 1}")
                 plot(asked, target, f"{label}: reliability, SQuAD 2.0-style set")
                 rows["plot"] = str(target)
+        rows["paper_seconds"] = paper_seconds(info)
         results[label] = rows
-        print(f"\n{label}")
+        print(f"\n{label}: {rows['paper_seconds']:.2f} s a question on a 15-page paper")
         print(f"{'set':<18}{'q':>6}{'EM':>7}{'F1':>7}{'HasF1':>7}{'NoAns':>7}{'ECE':>7}{'ms':>7}")
         for name in groups:
             row = rows[name]

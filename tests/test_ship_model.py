@@ -44,19 +44,22 @@ def test_the_better_model_is_shipped_and_the_replaced_one_stays_on_record(
     ship(trained(tmp_path / "a", "recipe-a", 65.4, tiny_model), target)
     assert load_model_info(target).version == "recipe-a"
     worse = trained(tmp_path / "worse", "recipe-worse", 60.0, tiny_model)
-    with pytest.raises(SystemExit, match=r"below the shipped model.s 65\.4"):
+    with pytest.raises(SystemExit, match=r"more than 1.0 below the shipped model.s 65\.4"):
         ship(worse, target)
     assert load_model_info(target).version == "recipe-a"
+    ship(trained(tmp_path / "close", "recipe-close", 64.5, tiny_model), target)  # within 1
+    assert load_model_info(target).version == "recipe-close"
 
     ship(trained(tmp_path / "b", "recipe-b", 75.2, tiny_model), target)
     info = load_model_info(target)
     assert info.version == "recipe-b"
     info.check_sha256(target / INT8_GRAPH)
     earlier = info.manifest["earlier_recipes"]
-    assert [e["version"] for e in earlier] == ["recipe-a"]
+    assert [e["version"] for e in earlier] == ["recipe-a", "recipe-close"]
     assert earlier[0]["evaluation"]["int8"]["f1"] == 65.4
     ship(worse, target, force=True)
     assert [e["version"] for e in load_model_info(target).manifest["earlier_recipes"]] == [
         "recipe-a",
+        "recipe-close",
         "recipe-b",
     ]
