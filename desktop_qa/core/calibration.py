@@ -268,15 +268,23 @@ def calibrate(
 
     plain = replace(model, manifest={k: v for k, v in model.manifest.items() if k != "calibration"})
     fitted: Calibration | None = None
-    for _ in range(2):
-        used = (
-            plain
-            if fitted is None
-            else replace(plain, manifest={**plain.manifest, "calibration": fitted.to_json()})
-        )
-        asked = ask_all(Assistant(used, settings), groups, progress)
+    for round_number in range(2):
+        used = plain
+        if fitted is not None:
+            used = replace(plain, manifest={**plain.manifest, "calibration": fitted.to_json()})
+        asked = ask_all(Assistant(used, settings), groups, _both_rounds(progress, round_number))
         fitted = fit_calibration(
             [(a.result.evidence, a.f1s(), a.question.answerable) for a in asked], fitted_on
         )
     assert fitted is not None
     return fitted
+
+
+def _both_rounds(
+    progress: Callable[[int, int], None] | None, round_number: int
+) -> Callable[[int, int], None] | None:
+    """Progress of one of the two rounds, counted over both."""
+    if progress is None:
+        return None
+    report = progress
+    return lambda done, total: report(round_number * total + done, 2 * total)
