@@ -6,11 +6,13 @@ For each model (default: the built-in one), on articles nothing was trained or
 fitted on (the first half of the training's held-out articles, see
 ``training.held_out_parts``, and the shared SQuAD 2.0 dev sample):
 
-- paragraph: each question asked of its own paragraph;
-- whole article: each question asked of its whole article, as the app reads a paper;
+- paragraph: each held-out question asked of its own paragraph;
 - SQuAD 2.0-style: the dev sample asked whole (54% unanswerable) plus the held-out
-  articles with unanswerable questions made from them (``squad.with_unanswerable``):
-  EM/F1, answerable F1, no-answer accuracy;
+  articles asked whole with unanswerable questions made from them
+  (``squad.with_unanswerable``), and its parts: "whole article" (the held-out
+  articles' own questions, as the app reads a paper), the dev sample, the made
+  unanswerable questions. EM/F1 count "not found" as the answer "";
+  ``best_guess_f1`` is the F1 had the best guess been given instead;
 - ECE (10 bins) of the best answers' confidences on the SQuAD 2.0-style set, and a
   reliability plot PNG (``--plot``; one file per model, the name suffixed);
 - the median time of a question on a 15-page paper (``PAPER``), opened beforehand.
@@ -31,8 +33,6 @@ from desktop_qa.core.config import TrainConfig
 from desktop_qa.core.model import ModelInfo, resolve_model
 from desktop_qa.core.squad import (
     Asked,
-    SquadQuestion,
-    articles_of,
     ask_all,
     evaluate,
     load_articles,
@@ -66,30 +66,50 @@ def paper_seconds(info: ModelInfo) -> float:
     return statistics.median(times)
 
 
-def sets() -> dict[str, list[list[SquadQuestion]]]:
-    """The evaluation sets, by name, as groups of questions sharing one document."""
+def report_articles(per_paragraph: int) -> tuple[list[Any], list[Any]]:
+    """The held-out articles reported on and the SQuAD 2.0 dev sample, each paragraph
+    cut to its first ``per_paragraph`` questions (0: all)."""
     _, held_out = split_articles(
         SHARED / "squad" / "train-v1.1.json", TrainConfig.validation_articles
     )
     report, _ = held_out_parts(held_out)
     sample = load_articles(SHARED / "squad" / "dev-v2.0-sample.json")
-    return {
-        "paragraph": paragraphs_of(report),
-        "whole article": articles_of(report),
-        "SQuAD 2.0-style": squad2_groups(sample) + squad2_groups(report),
-    }
+    if per_paragraph:
+        for article in report + sample:
+            for paragraph in article["paragraphs"]:
+                paragraph["qas"] = paragraph["qas"][:per_paragraph]
+    return report, sample
 
 
-def measure(
-    info: ModelInfo, grouped: list[list[SquadQuestion]]
-) -> tuple[dict[str, Any], list[Asked]]:
+def measure(info: ModelInfo, per_paragraph: int) -> tuple[dict[str, Any], list[Asked]]:
+    """Every figure of one model; the SQuAD 2.0-style readings for the plot."""
+    report, sample = report_articles(per_paragraph)
+    rows: dict[str, Any] = {}
     began = time.perf_counter()
-    asked = ask_all(Assistant(info), grouped)
-    seconds = time.perf_counter() - began
-    scores = evaluate([a.question for a in asked], {a.question.qid: a.prediction for a in asked})
+    paragraph = ask_all(Assistant(info), paragraphs_of(report))
+    rows["paragraph"] = scores_of(paragraph, time.perf_counter() - began)
+    began = time.perf_counter()
+    whole = ask_all(Assistant(info), squad2_groups(sample) + squad2_groups(report))
+    seconds = (time.perf_counter() - began) / len(whole)
+    in_report = {q["id"] for a in report for p in a["paragraphs"] for q in p["qas"]}
+    in_sample = {q["id"] for a in sample for p in a["paragraphs"] for q in p["qas"]}
+    subsets = {
+        "whole article": [a for a in whole if a.question.qid in in_report],
+        "SQuAD 2.0 dev sample": [a for a in whole if a.question.qid in in_sample],
+        "made unanswerable": [a for a in whole if "/" in a.question.qid],
+        "SQuAD 2.0-style": whole,
+    }
+    for name, subset in subsets.items():
+        rows[name] = scores_of(subset, seconds * len(subset))
+    return rows, whole
+
+
+def scores_of(asked: list[Asked], seconds: float) -> dict[str, Any]:
+    predictions = {a.question.qid: a.prediction for a in asked}
+    scores = evaluate([a.question for a in asked], predictions)
     scores.update(scored_confidence(asked))
     scores["ms_per_question"] = 1000 * seconds / len(asked)
-    return scores, asked
+    return scores
 
 
 def plot(asked: list[Asked], path: Path, title: str) -> None:
@@ -133,32 +153,35 @@ def plot(asked: list[Asked], path: Path, title: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, action="append")
+    parser.add_argument("--per-paragraph", type=int, default=0, metavar="N")
     parser.add_argument("--plot", type=Path, metavar="OUT.png")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    groups = sets()
     results: dict[str, dict[str, Any]] = {}
     for folder in args.model or [None]:
         info = resolve_model(folder)
         label = f"{info.name} {info.version}" + (f" ({folder})" if folder else "")
-        rows: dict[str, Any] = {}
-        for name, grouped in groups.items():
-            rows[name], asked = measure(info, grouped)
-            if name == "SQuAD 2.0-style" and args.plot:
-                target = args.plot.with_stem(f"{args.plot.stem}-{len(results) + 1}")
-                plot(asked, target, f"{label}: reliability, SQuAD 2.0-style set")
-                rows["plot"] = str(target)
+        rows, whole = measure(info, args.per_paragraph)
+        if args.plot:
+            target = args.plot.with_stem(f"{args.plot.stem}-{len(results) + 1}")
+            plot(whole, target, f"{info.name}: reliability on the SQuAD 2.0-style set")
+            rows["plot"] = str(target)
         rows["paper_seconds"] = paper_seconds(info)
         results[label] = rows
         print(f"\n{label}: {rows['paper_seconds']:.2f} s a question on a 15-page paper")
-        print(f"{'set':<18}{'q':>6}{'EM':>7}{'F1':>7}{'HasF1':>7}{'NoAns':>7}{'ECE':>7}{'ms':>7}")
-        for name in groups:
-            row = rows[name]
+        print(
+            f"{'set':<22}{'q':>6}{'EM':>7}{'F1':>7}{'HasF1':>7}{'guessF1':>8}{'NoAns%':>7}"
+            f"{'ECE':>7}{'ms':>6}"
+        )
+        for name, row in rows.items():
+            if not isinstance(row, dict):
+                continue
             print(
-                f"{name:<18}{row['total']:>6}{row['exact']:>7.1f}{row['f1']:>7.1f}"
+                f"{name:<22}{row['total']:>6}{row['exact']:>7.1f}{row['f1']:>7.1f}"
                 f"{row.get('HasAns_f1', row['f1']):>7.1f}"
+                f"{row.get('best_guess_f1', float('nan')):>8.1f}"
                 f"{row.get('no_answer_accuracy', float('nan')):>7.1f}"
-                f"{row.get('ece', float('nan')):>7.3f}{row['ms_per_question']:>7.0f}"
+                f"{row.get('ece', float('nan')):>7.3f}{row['ms_per_question']:>6.0f}"
             )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")

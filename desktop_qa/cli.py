@@ -301,6 +301,11 @@ def _add_reader_options(parser: argparse.ArgumentParser) -> None:
         help="score bonus for answers from windows that match the question well, up to X "
         "for the best match (default %(default)s; 0: the model's scores alone)",
     )  # fmt: skip
+    parser.add_argument(
+        "--max-rounds", type=int, default=defaults.max_rounds, metavar="N",
+        help="rounds of --retrieval-k windows read at most while the answer is unsure "
+        "(default %(default)s; 0: until every window is read)",
+    )  # fmt: skip
     parser.add_argument("--thorough", action="store_true", help="read every window of the document")
     parser.add_argument(
         "--threads", type=int, default=defaults.threads, metavar="N",
@@ -322,6 +327,7 @@ def _settings(args: argparse.Namespace) -> ReaderSettings:
         batch_size=args.batch_size,
         provider=args.provider,
         retrieval_k=args.retrieval_k,
+        max_rounds=args.max_rounds,
         retrieval_weight=args.retrieval_weight,
         open_budget_s=args.open_timeout,
         threads=args.threads,

@@ -180,7 +180,7 @@ def ask_library(
     found: list[LibraryAnswer] = []
     no_answers: list[bool] = []
     sure = False
-    read = 0
+    read = rounds = 0
     while read < len(order):
         stage = order[read : read + step]
         for number in sorted({doc for doc, _ in stage}):
@@ -195,7 +195,8 @@ def ask_library(
             no_answers.append(result.no_answer)
             sure = sure or assistant.reader.settled(result)
         read += len(stage)
-        if sure:
+        rounds += 1
+        if sure or rounds == settings.max_rounds:
             break
     found.sort(key=lambda f: -f.answer.score)
     return LibraryResult(

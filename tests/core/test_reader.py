@@ -152,10 +152,10 @@ def test_retrieval_reads_the_best_matching_windows_first_and_widens_when_weak(
     assert found.windows == 2 and found.windows_total == len(opened.windows)
 
     oracle.batches.clear()
-    oracle.span = None  # nothing scores well: reading widens round by round to every window
+    oracle.span = None  # nothing scores well: reading widens round by round, max_rounds of them
     widened = assistant.ask(opened, "What do volcanoes erupt?")
-    assert widened.windows == len(opened.windows)
-    assert len(oracle.batches) > 1
+    assert widened.windows == 2 * assistant.settings.max_rounds
+    assert len(oracle.batches) == assistant.settings.max_rounds > 1
 
 
 def test_an_answer_from_a_window_that_matches_the_question_beats_a_decoy(
@@ -196,7 +196,12 @@ def test_widening_looks_at_the_models_own_score_not_the_bonus(tiny_model: Path) 
     assert result.answers[0].score == pytest.approx(4.0 + 5.0)  # the best match's full bonus
     assert result.reader_best == pytest.approx(4.0)
     assert assistant.settings.widen_below > 4.0
-    assert result.windows == len(opened.windows)  # a weak answer widened to every window
+    assert result.windows == 2 * assistant.settings.retrieval_k  # widened for max_rounds
+    everything = oracle_assistant(tiny_model, oracle, **settings, max_rounds=0)
+    widest = everything.ask(
+        everything.prepare(Document.from_text(text)), "What do volcanoes erupt?"
+    )
+    assert widest.windows == len(opened.windows)  # max_rounds 0: until every window is read
 
 
 def test_no_answer_model_says_so_when_the_null_score_wins(tiny_no_answer_model: Path) -> None:
