@@ -34,7 +34,9 @@ class ReaderSettings:
         retrieval_k: Windows read per round, best BM25 matches first; 0 reads
             every window in one round ("thorough").
         widen_below_confidence: Another round is read while the best answer's
-            confidence is below this (models with a calibration).
+            confidence is below this (models with a calibration; None: the
+            model's "not found" threshold, so reading goes on only where the
+            answer would otherwise be "not found").
         max_rounds: Rounds of ``retrieval_k`` windows read at most while widening
             (0: until every window is read). Reading 16 windows instead of 6 gained
             0.3 F1 on whole SQuAD articles, and an answer that is not in the
@@ -61,7 +63,7 @@ class ReaderSettings:
     batch_size: int = 8
     provider: str = "auto"
     retrieval_k: int = 6
-    widen_below_confidence: float = 0.5
+    widen_below_confidence: float | None = None
     max_rounds: int = 2
     widen_below: float = 5.0
     retrieval_weight: float = 5.0

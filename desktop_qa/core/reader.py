@@ -352,7 +352,12 @@ class Reader:
             return max(c.reader_score for c in ranked) >= self.settings.widen_below
         best = distinct_answers(ranked, 2)
         evidence = answer_evidence(best, self._null(cls_starts, cls_ends))[0]
-        return self.calibration.probability(evidence) >= self.settings.widen_below_confidence
+        return self.calibration.probability(evidence) >= self._widen_below()
+
+    def _widen_below(self) -> float:
+        assert self.calibration is not None
+        chosen = self.settings.widen_below_confidence
+        return self.calibration.no_answer_threshold if chosen is None else chosen
 
     def settled(self, result: ReadResult) -> bool:
         """Whether a read's best answer is strong enough to read no further (as
@@ -360,7 +365,7 @@ class Reader:
         if self.calibration is None:
             return result.reader_best >= self.settings.widen_below
         confidence = result.answers[0].confidence if result.answers else None
-        return confidence is not None and confidence >= self.settings.widen_below_confidence
+        return confidence is not None and confidence >= self._widen_below()
 
     def _no_answer(self, answers: list[Answer], null: float, reader_best: float) -> bool:
         """ "Not found": no span at all, the best answer's confidence below the
