@@ -147,7 +147,7 @@ class AskPanel(QWidget):
             where = f"{answer.document.name}, page" if answer.document else "page"
             facts = f"{confidence_line(answer.confidence)} · {where} {answer.page}"
             if no_answer:
-                facts = f"unsure guess · {facts}"
+                facts = f"guess · {facts}"
             item = QListWidgetItem(f"{answer.text}\n{facts}\n…{answer.snippet}…")
             item.setToolTip(
                 f"score {answer.score:.2f} (start + end logits and passage-match bonus)"

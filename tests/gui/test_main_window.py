@@ -458,5 +458,5 @@ def test_answers_show_their_calibrated_confidence_and_not_found_keeps_the_guesse
     assert main.ask_panel.status.text().startswith("Not found in this document.")
     assert "best guesses" in main.ask_panel.status.text()
     guess = main.ask_panel.answers.item(0).text()
-    assert guess.startswith("60 million") and "unsure guess" in guess
+    assert guess.startswith("60 million") and "guess · unsure, 27%" in guess
     main.close()
