@@ -368,9 +368,9 @@ class Reader:
         return confidence is not None and confidence >= self._widen_below()
 
     def _no_answer(self, answers: list[Answer], null: float, reader_best: float) -> bool:
-        """ "Not found": no span at all, the best answer's confidence below the
-        threshold (calibrated models), or the null score beating the best span by
-        more than it (uncalibrated no-answer models)."""
+        """Whether to say "not found": no span at all, the best answer's confidence
+        below the threshold (calibrated models), or the null score beating the best
+        span by more than it (uncalibrated no-answer models)."""
         if not answers:
             return True
         threshold = self.settings.no_answer_threshold
