@@ -43,6 +43,11 @@ def document_windows(
     return plan_windows(tokens, capacity, settings.stride)
 
 
+def window_text(text: str, tokens: DocumentTokens, window: Window) -> str:
+    """The document text a window covers."""
+    return text[tokens.offsets[window.token_start, 0] : tokens.offsets[window.token_end - 1, 1]]
+
+
 def query_words(question: str) -> list[str]:
     """The question's words worth matching: no one-letter words, no function words
     unless the question has nothing else."""
@@ -64,10 +69,9 @@ class WindowIndex:
         for number, (text, tokens, windows) in enumerate(documents):
             for index, w in enumerate(windows):
                 self.all.append((number, index))
-                span = text[tokens.offsets[w.token_start, 0] : tokens.offsets[w.token_end - 1, 1]]
                 self.connection.execute(
                     "INSERT INTO windows (text, document, window) VALUES (?, ?, ?)",
-                    (span, number, index),
+                    (window_text(text, tokens, w), number, index),
                 )
 
     def matches(self, question: str) -> dict[tuple[int, int], float]:

@@ -264,6 +264,7 @@ def with_unanswerable(articles: list[Any]) -> list[list[SquadQuestion]]:
     (another one) of the other article of the set that matches it best (BM25).
     """
     texts = [article_text(article)[0] for article in articles]
+    nearest = _NearestText(texts)
     groups: list[list[SquadQuestion]] = []
     for number, article in enumerate(articles):
         whole = [replace(q, context=texts[number]) for p in paragraphs_of([article]) for q in p]
@@ -280,7 +281,7 @@ def with_unanswerable(articles: list[Any]) -> list[list[SquadQuestion]]:
                 if answer["text"].casefold() not in text.casefold():
                     groups.append([_unanswerable(qa, text, "sentence deleted")])
             elif index % 3 == 1 and len(articles) > 1:
-                other = _nearest_other(texts, qa["question"], number)
+                other = nearest.other_than(number, qa["question"])
                 if answer["text"].casefold() not in texts[other].casefold():
                     groups.append([_unanswerable(qa, texts[other], "other article")])
     return groups
@@ -290,21 +291,28 @@ def _unanswerable(qa: Any, context: str, kind: str) -> SquadQuestion:
     return SquadQuestion(f"{qa['id']}/{kind}", qa["question"], context, ())
 
 
-def _nearest_other(texts: list[str], question: str, own: int) -> int:
-    """The text (other than ``own``) that matches the question best by BM25."""
-    import sqlite3
+class _NearestText:
+    """BM25 over a few texts (SQLite FTS5), to find the one a question matches best."""
 
-    from desktop_qa.core.retrieval import query_words
+    def __init__(self, texts: list[str]) -> None:
+        import sqlite3
 
-    connection = sqlite3.connect(":memory:")
-    connection.execute("CREATE VIRTUAL TABLE texts USING fts5(text, tokenize='porter unicode61')")
-    connection.executemany(
-        "INSERT INTO texts (rowid, text) VALUES (?, ?)", list(enumerate(texts, start=1))
-    )
-    query = " OR ".join(f'"{w}"' for w in query_words(question)) or '""'
-    rows = connection.execute(
-        "SELECT rowid FROM texts WHERE texts MATCH ? AND rowid != ? ORDER BY bm25(texts)",
-        (query, own + 1),
-    ).fetchall()
-    connection.close()
-    return int(rows[0][0]) - 1 if rows else (own + 1) % len(texts)
+        self.count = len(texts)
+        self.connection = sqlite3.connect(":memory:")
+        self.connection.execute(
+            "CREATE VIRTUAL TABLE texts USING fts5(text, tokenize='porter unicode61')"
+        )
+        self.connection.executemany(
+            "INSERT INTO texts (rowid, text) VALUES (?, ?)", list(enumerate(texts, start=1))
+        )
+
+    def other_than(self, own: int, question: str) -> int:
+        """The text (other than number ``own``) that matches the question best."""
+        from desktop_qa.core.retrieval import query_words
+
+        query = " OR ".join(f'"{w}"' for w in query_words(question)) or '""'
+        rows = self.connection.execute(
+            "SELECT rowid FROM texts WHERE texts MATCH ? AND rowid != ? ORDER BY bm25(texts)",
+            (query, own + 1),
+        ).fetchall()
+        return int(rows[0][0]) - 1 if rows else (own + 1) % self.count

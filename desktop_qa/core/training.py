@@ -137,7 +137,7 @@ def _pad(features: Features, indices: np.ndarray) -> dict[str, Any]:
     groups = []
     for first, end in features.groups_of(indices):
         rows = [row_of[i] for i in range(first, end)]
-        answered = [r for r, i in zip(rows, range(first, end), strict=True) if features.starts[i]]
+        answered = any(features.starts[i] for i in range(first, end))
         for r, i in zip(rows, range(first, end), strict=True):
             if answered and features.starts[i]:
                 starts[r, features.starts[i]] = ends[r, features.ends[i]] = True

@@ -40,7 +40,7 @@ from desktop_qa.core.chunking import (
     tokenize_question,
 )
 from desktop_qa.core.config import ReaderSettings, TrainConfig
-from desktop_qa.core.retrieval import WindowIndex, document_windows
+from desktop_qa.core.retrieval import WindowIndex, document_windows, window_text
 from desktop_qa.core.squad import article_text, without_sentence
 
 ANSWERABLE = "answerable"
@@ -106,9 +106,8 @@ class Features:
 
 def answer_tokens(tokens: DocumentTokens, char_start: int, char_end: int) -> tuple[int, int] | None:
     """First and last token (inclusive) of a character span, if any token covers it."""
-    covering = np.nonzero((tokens.offsets[:, 1] > char_start) & (tokens.offsets[:, 0] < char_end))[
-        0
-    ]
+    overlaps = (tokens.offsets[:, 1] > char_start) & (tokens.offsets[:, 0] < char_end)
+    covering = np.nonzero(overlaps)[0]
     return (int(covering[0]), int(covering[-1])) if len(covering) else None
 
 
@@ -126,10 +125,7 @@ def _prepare(article: Any, tokenizer: QATokenizer, settings: ReaderSettings) -> 
     text, starts = article_text(article)
     tokens = tokenize_document(tokenizer, text)
     windows = document_windows(tokens, tokenizer.template, settings)
-    texts = [
-        text[tokens.offsets[w.token_start, 0] : tokens.offsets[w.token_end - 1, 1]].casefold()
-        for w in windows
-    ]
+    texts = [window_text(text, tokens, w).casefold() for w in windows]
     return _Article(text, starts, tokens, windows, texts, WindowIndex([(text, tokens, windows)]))
 
 
