@@ -141,6 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     install.add_argument("name", metavar="NAME", help="a name from 'desktop-qa model list --known'")
     install.add_argument("--endpoint", metavar="URL", help="hub address (default: HF_ENDPOINT)")
+    install.add_argument(
+        "--revision", metavar="REV", help="branch, tag or commit (default: the catalogue's pin)"
+    )
     install.set_defaults(handler=run_model_install)
 
     importing = model_commands.add_parser(
@@ -682,7 +685,9 @@ def run_model_install(args: argparse.Namespace, out: TextIO) -> int:
         names = ", ".join(n for n, m in catalogue.items() if m.repo)
         raise ModelNotFoundError(f"no curated model named {args.name!r} (known: {names})")
     try:
-        target = install_model(catalogue[args.name], args.endpoint, _download_progress())
+        target = install_model(
+            catalogue[args.name], args.endpoint, _download_progress(), args.revision
+        )
     except OSError as exc:
         raise OutputError(f"cannot install the model: {exc.strerror or exc}") from exc
     out.write(f"installed {args.name} in {target}\n")

@@ -14,6 +14,7 @@ import pytest
 from desktop_qa.core import errors
 from tests.checkpoints import checkpoint
 from tests.conftest import shared_file
+from tests.hub_server import HubServer
 from tests.pdfs import encrypted_pdf, scanned_pdf, text_pdf
 
 ANSWER_KEYS = {"text", "score", "page", "char_start", "char_end", "boxes"}
@@ -223,6 +224,40 @@ def test_model_import_list_verify_remove(tiny_model: Path, tmp_path: Path) -> No
     assert removed.returncode == 0 and not (data / "models" / "mine").exists()
     missing = cli("model", "remove", "mine", "--yes")
     assert missing.returncode == errors.ModelNotFoundError.exit_code
+
+
+def test_model_install_through_a_mirror_then_offline_from_the_hub_cache(
+    tiny_model: Path, tmp_path: Path
+) -> None:
+    """The catalogue's distilbert entry, served by a hub-compatible mirror (HF_ENDPOINT)."""
+    hub = HubServer(tmp_path / "served")
+    served = hub.add_commit("distilbert/distilbert-base-cased-distilled-squad", "3" * 40)
+    checkpoint(served, tiny_model / "tokenizer.json")
+    vocab = json.loads((served / "tokenizer.json").read_text())["model"]["vocab"]
+    (served / "vocab.txt").write_text("\n".join(sorted(vocab, key=vocab.get)) + "\n")
+    (served / "tokenizer_config.json").write_text("{}")
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGING", "DESKTOP_QA_"))
+    }
+    env |= {"DESKTOP_QA_DATA_DIR": str(tmp_path / "data"), "HF_HOME": str(tmp_path / "hf")}
+
+    def cli(*args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "desktop_qa", "model", *args],
+            capture_output=True, text=True, env=env | extra, timeout=240,
+        )  # fmt: skip
+
+    name = "distilbert-base-cased-distilled-squad"
+    installed = cli("install", name, HF_ENDPOINT=hub.endpoint)
+    assert installed.returncode == 0, installed.stderr
+    assert "model.safetensors:" in installed.stderr and f"installed {name}" in installed.stdout
+    assert cli("remove", name, "--yes").returncode == 0
+    hub.close()
+    again = cli("install", name, HF_HUB_OFFLINE="1")
+    assert again.returncode == 0, again.stderr
+    missing = cli("install", "roberta-base-squad2", HF_HUB_OFFLINE="1")
+    assert missing.returncode == errors.NetworkError.exit_code
+    assert "HF_HUB_OFFLINE" in missing.stderr and "Traceback" not in missing.stderr
 
 
 def test_ask_records_history_that_survives_a_rename_and_exports(

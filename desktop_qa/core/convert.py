@@ -292,8 +292,16 @@ def _verify_pairs() -> list[tuple[str, str]]:
     return [(p["question"], p["passage"]) for p in json.loads(text)["pairs"]]
 
 
-def import_model(source: Path, name: str | None = None, no_answer: bool = False) -> Path:
+def import_model(
+    source: Path,
+    name: str | None = None,
+    no_answer: bool = False,
+    origin: dict[str, Any] | None = None,
+) -> Path:
     """Make an installed model folder from a Hugging Face checkpoint or an ONNX export.
+
+    ``origin`` says where the files came from (the manifest's ``source``; the
+    folder's path by default).
 
     A checkpoint (``config.json`` + weights + tokenizer files, as ``save_pretrained``
     writes them) is exported to ONNX first (dev extra). The fp32 graph is kept for
@@ -351,7 +359,7 @@ def import_model(source: Path, name: str | None = None, no_answer: bool = False)
             **quantized,
             **_json_object(source / MANIFEST_NAME),
             "name": name,
-            "source": str(source.resolve()),
+            "source": origin or str(source.resolve()),
             "imported_from": kind,
         }
         (staging / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
