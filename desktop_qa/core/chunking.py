@@ -54,10 +54,11 @@ class QATokenizer:
     """A ``tokenizers`` tokenizer set up for extractive QA (no truncation, no padding)."""
 
     def __init__(self, tokenizer: Tokenizer) -> None:
+        padding = tokenizer.padding  # read before it is switched off: it names the pad token
         tokenizer.no_truncation()
         tokenizer.no_padding()
         self.tokenizer = tokenizer
-        self.template = _pair_template(tokenizer)
+        self.template = _pair_template(tokenizer, padding["pad_id"] if padding else None)
 
     @classmethod
     def from_file(cls, path: Path) -> QATokenizer:
@@ -76,7 +77,10 @@ class QATokenizer:
         return ids, offsets
 
 
-def _pair_template(tokenizer: Tokenizer) -> PairTemplate:
+def _pair_template(tokenizer: Tokenizer, pad_id: int | None) -> PairTemplate:
+    """The pair layout; the pad id is the tokenizer's padding setting, else its ``<pad>``
+    (MPNet and RoBERTa vocabularies hold BERT's ``[PAD]`` too, at another id), else
+    ``[PAD]``, else 0."""
     probe = tokenizer.encode("question", "passage", add_special_tokens=True)
     sequence_ids = probe.sequence_ids
     question = [i for i, s in enumerate(sequence_ids) if s == 0]
@@ -84,9 +88,9 @@ def _pair_template(tokenizer: Tokenizer) -> PairTemplate:
     if not question or not passage:
         raise BrokenModelError("the tokenizer does not encode question/passage pairs")
     ids = probe.ids
-    pad_id = tokenizer.token_to_id("[PAD]")
-    if pad_id is None:
-        pad_id = tokenizer.token_to_id("<pad>")
+    for name in ("<pad>", "[PAD]"):
+        if pad_id is None:
+            pad_id = tokenizer.token_to_id(name)
     return PairTemplate(
         prefix=tuple(ids[: question[0]]),
         middle=tuple(ids[question[-1] + 1 : passage[0]]),

@@ -36,30 +36,57 @@ OUTPUT_NAMES = ["start_logits", "end_logits"]
 def export_qa_onnx(model: Any, path: Path) -> Path:
     """Export a ``*ForQuestionAnswering`` torch model with dynamic batch and length.
 
-    The model is switched to eager attention first: its exported pattern is the one
-    onnxruntime's transformer optimizer fuses (see ``quantize_int8``).
+    The graph takes the inputs the model's ``forward`` accepts of ``input_ids``,
+    ``attention_mask`` and ``token_type_ids`` (DistilBERT and MPNet have no token
+    types); the reader feeds what the graph asks for. The model is switched to
+    eager attention first: its exported pattern is the one onnxruntime's
+    transformer optimizer fuses (see ``quantize_int8``).
     """
     import torch
 
     if hasattr(model, "set_attn_implementation"):
         model.set_attn_implementation("eager")
+    names = model_input_names(model)
 
-    example = torch.ones((2, 16), dtype=torch.long)
-    dynamic = {name: {0: "batch", 1: "sequence"} for name in [*INPUT_NAMES, *OUTPUT_NAMES]}
+    class Positional(torch.nn.Module):
+        """The model with its inputs positional and its two logits as outputs."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.qa = model
+
+        def forward(self, *inputs: Any) -> tuple[Any, Any]:
+            out = self.qa(**dict(zip(names, inputs, strict=True)))
+            return out.start_logits, out.end_logits
+
+    example = {
+        "input_ids": torch.full((2, 16), 5, dtype=torch.long),
+        "attention_mask": torch.ones((2, 16), dtype=torch.long),
+        "token_type_ids": torch.zeros((2, 16), dtype=torch.long),
+    }
+    dynamic = {name: {0: "batch", 1: "sequence"} for name in [*names, *OUTPUT_NAMES]}
     model.eval()
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            model,
-            (example, example, torch.zeros_like(example)),
+            Positional(),
+            tuple(example[name] for name in names),
             str(path),
-            input_names=INPUT_NAMES,
+            input_names=names,
             output_names=OUTPUT_NAMES,
             dynamic_axes=dynamic,
             opset_version=17,
             dynamo=False,
         )
     return path
+
+
+def model_input_names(model: Any) -> list[str]:
+    """Which of ``INPUT_NAMES`` a torch QA model's ``forward`` takes."""
+    import inspect
+
+    accepted = inspect.signature(model.forward).parameters
+    return [name for name in INPUT_NAMES if name in accepted]
 
 
 @dataclass(frozen=True)

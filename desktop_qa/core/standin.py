@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from tokenizers import Tokenizer
 
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+#: MPNet's special tokens at MPNet's ids (``<pad>`` is 1: MPNet counts positions past it).
+MPNET_SPECIAL_TOKENS = ["<s>", "<pad>", "</s>", "[UNK]", "<mask>"]
 #: Modules whose documentation is the vocabulary's training text.
 CORPUS_MODULES = (
     "argparse", "asyncio", "calendar", "collections", "csv", "datetime", "decimal",
@@ -56,8 +58,11 @@ def corpus_lines() -> Iterator[str]:
                         yield line.strip()
 
 
-def build_tokenizer(vocab_size: int) -> Tokenizer:
-    """An uncased BERT WordPiece tokenizer whose vocabulary comes from the generated corpus.
+def build_tokenizer(vocab_size: int, layout: str = "bert") -> Tokenizer:
+    """An uncased WordPiece tokenizer whose vocabulary comes from the generated corpus.
+
+    ``layout`` "bert" lays pairs out as ``[CLS] q [SEP] p [SEP]`` with token types;
+    "mpnet" as MPNet does, ``<s> q </s></s> p </s>`` without them.
 
     The vocabulary is the special tokens, every character of the alphabet (alone
     and as a ``##`` continuation), then the corpus's most frequent words, ties
@@ -76,7 +81,8 @@ def build_tokenizer(vocab_size: int) -> Tokenizer:
         {chr(c).lower() for low, high in ALPHABET_RANGES for c in range(low, high + 1)}
         | {c for word in counts for c in word}
     )
-    vocab = [*SPECIAL_TOKENS, *alphabet, *(f"##{c}" for c in alphabet)]
+    specials = MPNET_SPECIAL_TOKENS if layout == "mpnet" else SPECIAL_TOKENS
+    vocab = [*specials, *alphabet, *(f"##{c}" for c in alphabet)]
     known = set(vocab)
     for word, _ in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
         if len(vocab) >= vocab_size:
@@ -93,11 +99,14 @@ def build_tokenizer(vocab_size: int) -> Tokenizer:
     tokenizer = Tokenizer(model)
     tokenizer.normalizer = normalizer
     tokenizer.pre_tokenizer = pre_tokenizer
-    tokenizer.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]",
-        pair="[CLS] $A [SEP] $B:1 [SEP]:1",
-        special_tokens=[("[CLS]", vocab.index("[CLS]")), ("[SEP]", vocab.index("[SEP]"))],
-    )
+    if layout == "mpnet":
+        tokenizer.post_processor = processors.RobertaProcessing(("</s>", 2), ("<s>", 0))
+    else:
+        tokenizer.post_processor = processors.TemplateProcessing(
+            single="[CLS] $A [SEP]",
+            pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+            special_tokens=[("[CLS]", vocab.index("[CLS]")), ("[SEP]", vocab.index("[SEP]"))],
+        )
     tokenizer.decoder = decoders.WordPiece()
     return tokenizer
 

@@ -32,6 +32,7 @@ import numpy as np
 
 from desktop_qa.core.chunking import QATokenizer
 from desktop_qa.core.config import TRAIN_PRECISIONS, ReaderSettings, TrainConfig
+from desktop_qa.core.convert import model_input_names
 from desktop_qa.core.errors import DatasetError, InputError
 from desktop_qa.core.model import (
     FP32_GRAPH,
@@ -232,10 +233,11 @@ def train(config: TrainConfig, log: TextIO = sys.stderr) -> dict[str, Any]:
     started_at = step
     last_report = began
     mixed = config.precision == "bf16"
+    takes = model_input_names(model)  # MPNet has no token types
     while step < len(plan):
         batch = _pad(features, plan[step])
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=mixed):
-            output = model(**batch["inputs"])
+            output = model(**{name: batch["inputs"][name] for name in takes})
         loss = shared_normalization_loss(
             output.start_logits, output.end_logits, batch["allowed"], batch["gold_starts"],
             batch["gold_ends"], batch["groups"],
@@ -397,7 +399,7 @@ def _ship(
         "no_answer": says_no_answer(config),
         "shared_normalization": config.context == "article",
         "max_seq_len": config.max_seq_len,
-        "architecture": "bert",
+        "architecture": model.config.model_type,
         "base_model": base,
         "training_data": "SQuAD v1.1 train (CC BY-SA 4.0), held-out articles excluded",
         "recipe": _recipe(config.identity()),

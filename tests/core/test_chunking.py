@@ -13,6 +13,7 @@ from desktop_qa.core.chunking import (
     BLOCK_BOUNDARY,
     DocumentTokens,
     QATokenizer,
+    Window,
     encode_windows,
     plan_windows,
     tokenize_document,
@@ -113,6 +114,26 @@ def test_model_inputs_are_cls_question_sep_passage_sep_with_segment_ids(
     short_length = q + 3 + short.token_end - short.token_start
     assert batch.attention_mask[1].sum() == short_length
     assert (batch.input_ids[1, short_length:] == tokenizer.template.pad_id).all()
+
+
+def test_an_mpnet_tokenizer_lays_pairs_out_as_mpnet_does_and_pads_with_its_pad(
+    tmp_path: Path,
+) -> None:
+    from desktop_qa.core.standin import build_tokenizer
+
+    build_tokenizer(3000, layout="mpnet").save(str(tmp_path / "tokenizer.json"))
+    mpnet = QATokenizer.from_file(tmp_path / "tokenizer.json")
+    tokens = tokenize_document(mpnet, "The Normans were in Normandy.")
+    question = tokenize_question(mpnet, "Where were they?", 64)
+    window = plan_windows(tokens, capacity=50, stride=2)[0]
+    batch = encode_windows(mpnet.template, question, tokens, [window, Window(0, 2)])
+    ids = mpnet.tokenizer.token_to_id
+    q, n = len(question.ids), len(tokens)
+    row = list(batch.input_ids[0])
+    assert row[0] == ids("<s>") and row[q + 1 : q + 3] == [ids("</s>")] * 2
+    assert batch.passage_start == q + 3 and row[q + 3 + n] == ids("</s>")
+    assert mpnet.template.pad_id == ids("<pad>") == 1
+    assert (batch.input_ids[1, q + 6 :] == 1).all()
 
 
 def test_long_questions_are_truncated_with_a_warning(

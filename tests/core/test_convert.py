@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import onnxruntime
 import pytest
 
 from desktop_qa.core.config import SHAPES, installed_models_dir
@@ -17,7 +18,7 @@ from desktop_qa.core.convert import (
 )
 from desktop_qa.core.errors import BrokenModelError, ModelError, ModelNotFoundError
 from desktop_qa.core.model import load_model_info, remove_model, resolve_model
-from tests.checkpoints import checkpoint
+from tests.checkpoints import checkpoint, mpnet_checkpoint
 
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
@@ -40,6 +41,27 @@ def test_import_a_checkpoint_exports_quantizes_verifies_and_installs(
     with pytest.raises(ModelError, match="installed already"):
         import_model(source)
     assert remove_model("my-bert-qa") == target and not target.exists()
+
+
+def test_an_mpnet_checkpoint_imports_without_token_types_and_reads_a_pdf(
+    tmp_path: Path,
+) -> None:
+    from desktop_qa.core.assistant import Assistant
+    from tests.pdfs import text_pdf
+
+    target = import_model(mpnet_checkpoint(tmp_path / "my-mpnet-qa"))
+    for graph in ("model.onnx", "model_quantized.onnx"):
+        inputs = {i.name for i in onnxruntime.InferenceSession(str(target / graph)).get_inputs()}
+        assert inputs == {"input_ids", "attention_mask"}
+    assert verify_model(target).passed
+    pdf = text_pdf(tmp_path / "castle.pdf", ["The castle was built in 1066 by the duke."])
+    assistant = Assistant(load_model_info(target))
+    opened = assistant.open(pdf)
+    result = assistant.ask(opened, "When was the castle built?")
+    assert result.answers  # a random model's answers, so only what must hold for any
+    for answer in result.answers:
+        assert answer.text == opened.document.text[answer.char_start : answer.char_end]
+        assert answer.page == 1 and answer.fragments
 
 
 def operators(graph: Path) -> set[str]:

@@ -14,7 +14,7 @@ import pytest
 
 from desktop_qa.core.config import TrainConfig
 from desktop_qa.core.model import load_model_info
-from tests.checkpoints import checkpoint
+from tests.checkpoints import checkpoint, mpnet_checkpoint
 
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
@@ -183,6 +183,30 @@ def test_the_training_command_runs_a_document_level_slice_end_to_end(
     manifest = json.loads(capsys.readouterr().out)
     assert manifest["recipe"]["negatives_per_question"] == "1"
     assert load_model_info(tmp_path / "run" / "model").no_answer
+
+
+def test_the_training_command_trains_an_mpnet_shaped_model_without_token_types(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import onnxruntime
+
+    from desktop_qa.cli import main
+
+    base = mpnet_checkpoint(tmp_path / "mpnet-base", qa_head=False)
+    code = main([
+        "model", "train", "--base", str(base), "--data", str(synthetic_squad(tmp_path / "t.json")),
+        "--out", str(tmp_path / "run"), "--negatives-per-question", "1", "--max-seq-len", "128",
+        "--stride", "32", "--batch-size", "4", "--validation-articles", "2",
+        "--limit-questions", "10",
+    ])  # fmt: skip
+    assert code == 0
+    manifest = json.loads(capsys.readouterr().out)
+    assert manifest["architecture"] == "mpnet" and manifest["recipe"]["context"] == "article"
+    model = tmp_path / "run" / "model"
+    for graph in ("model.onnx", "model_quantized.onnx"):
+        inputs = {i.name for i in onnxruntime.InferenceSession(str(model / graph)).get_inputs()}
+        assert inputs == {"input_ids", "attention_mask"}
+    assert load_model_info(model).no_answer and "f1" in manifest["evaluation"]["int8"]
 
 
 def test_batches_cover_every_feature_once_per_epoch_and_pad_little() -> None:
