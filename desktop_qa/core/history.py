@@ -1,9 +1,8 @@
 """Every question asked, with its answers, kept in one SQLite database.
 
-The schema version lives in ``PRAGMA user_version``; migrations run at open in
-one ``BEGIN IMMEDIATE`` transaction. WAL and foreign keys are on, and writers
-wait for each other (``busy_timeout``), so the GUI and the CLI can write at the
-same time without losing anything. Each question is saved with its answers in
+It keeps the habits of ``database.py`` (versioned migrations at open, WAL,
+writers waiting for each other), so the GUI and the CLI can write at the same
+time without losing anything. Each question is saved with its answers in
 one transaction, so a crash leaves either all of it or none. A database from a
 newer desktop-qa is refused and left untouched; a file that is not a readable
 database is moved aside (never deleted) and a new one started.
@@ -22,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import sqlite_utils
 
 from desktop_qa.core.config import data_dir
+from desktop_qa.core.database import Transaction, environment_error, move_aside, open_database
 from desktop_qa.core.errors import HistoryError
 
 if TYPE_CHECKING:
@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DATABASE_NAME = "history.sqlite3"
-BUSY_TIMEOUT_MS = 30_000
 
 #: Schema version -> statements that bring version - 1 up to it.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
@@ -164,9 +163,9 @@ class HistoryStore:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.connection = self._open_and_migrate()
         except sqlite3.DatabaseError as exc:
-            if _environment_error(exc):
+            if environment_error(exc):
                 raise HistoryError(f"cannot open history {self.path}: {exc}") from exc
-            self.moved_aside = self._move_aside()
+            self.moved_aside = move_aside(self.path)
             log.warning(
                 "the history database was damaged; it was moved to %s and a new one started",
                 self.moved_aside,
@@ -177,38 +176,7 @@ class HistoryStore:
         self.db = sqlite_utils.Database(self.connection)
 
     def _open_and_migrate(self) -> sqlite3.Connection:
-        # One thread at a time uses a store, but the GUI closes its worker's store itself.
-        connection = sqlite3.connect(
-            self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
-        )
-        try:
-            connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            version = connection.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise HistoryError(
-                    f"{self.path} was written by a newer desktop-qa (schema {version}; this "
-                    f"version knows up to {SCHEMA_VERSION}); it was left untouched. Update "
-                    "desktop-qa, or set DESKTOP_QA_DATA_DIR to use another folder."
-                )
-            connection.execute("PRAGMA journal_mode = WAL")
-            connection.execute("PRAGMA foreign_keys = ON")
-            if version < SCHEMA_VERSION:
-                migrate(connection, SCHEMA_VERSION)
-            connection.execute("PRAGMA quick_check").fetchone()
-        except BaseException:
-            connection.close()
-            raise
-        return connection
-
-    def _move_aside(self) -> Path:
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-        target = self.path.with_name(f"{self.path.stem}.damaged-{stamp}{self.path.suffix}")
-        self.path.replace(target)
-        for suffix in ("-wal", "-shm"):
-            companion = self.path.with_name(self.path.name + suffix)
-            if companion.exists():
-                companion.replace(target.with_name(target.name + suffix))
-        return target
+        return open_database(self.path, MIGRATIONS, HistoryError)
 
     def close(self) -> None:
         self.connection.close()
@@ -305,8 +273,8 @@ class HistoryStore:
         assert cursor.lastrowid is not None
         return cursor.lastrowid
 
-    def _transaction(self) -> _Transaction:
-        return _Transaction(self.connection, self.path)
+    def _transaction(self) -> Transaction:
+        return Transaction(self.connection, f"history {self.path}", HistoryError)
 
     # --- reading ---------------------------------------------------------------------
 
@@ -381,57 +349,3 @@ def fts_query(text: str) -> str:
     """Plain words to an FTS5 query: every word required, each as a quoted prefix."""
     words = [w.replace('"', '""') for w in text.split()]
     return " AND ".join(f'"{w}"*' for w in words)
-
-
-def migrate(connection: sqlite3.Connection, target: int) -> None:
-    """Apply the migrations up to ``target`` in one transaction."""
-    connection.execute("BEGIN IMMEDIATE")
-    try:
-        version = connection.execute("PRAGMA user_version").fetchone()[0]
-        for step in range(version + 1, target + 1):
-            for statement in MIGRATIONS[step]:
-                connection.execute(statement)
-        connection.execute(f"PRAGMA user_version = {target}")
-        connection.execute("COMMIT")
-    except BaseException:
-        connection.execute("ROLLBACK")
-        raise
-
-
-ENVIRONMENT_ERRORS = frozenset(
-    ("SQLITE_FULL", "SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_READONLY", "SQLITE_CANTOPEN",
-     "SQLITE_IOERR", "SQLITE_PERM")
-)  # fmt: skip
-
-
-def _environment_error(exc: sqlite3.DatabaseError) -> bool:
-    """Errors of the machine (disk full, locked, read-only), not of the file's content."""
-    return getattr(exc, "sqlite_errorname", "") in ENVIRONMENT_ERRORS
-
-
-class _Transaction:
-    """``BEGIN IMMEDIATE`` ... ``COMMIT``; rolls back on error and reports machine faults."""
-
-    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
-        self.connection = connection
-        self.path = path
-
-    def __enter__(self) -> None:
-        try:
-            self.connection.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            raise HistoryError(f"cannot write history {self.path}: {exc}") from exc
-
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, _: Any) -> None:
-        if kind is None:
-            try:
-                self.connection.execute("COMMIT")
-                return
-            except sqlite3.Error as error:
-                exc = error
-        if self.connection.in_transaction:
-            self.connection.execute("ROLLBACK")
-        if isinstance(exc, sqlite3.Error):
-            full = getattr(exc, "sqlite_errorname", "") == "SQLITE_FULL"
-            reason = "the disk is full" if full else str(exc)
-            raise HistoryError(f"cannot save to history {self.path}: {reason}") from exc

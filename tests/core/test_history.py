@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
+from desktop_qa.core.database import migrate
 from desktop_qa.core.errors import HistoryError
-from desktop_qa.core.history import MIGRATIONS, SCHEMA_VERSION, HistoryStore, migrate
+from desktop_qa.core.history import MIGRATIONS, SCHEMA_VERSION, HistoryStore
 from tests.history_helpers import document, result
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,7 +35,7 @@ def test_a_new_database_gets_the_whole_schema_with_wal_and_foreign_keys(tmp_path
 def test_migration_from_the_previous_version_keeps_rows_and_indexes_them(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite3"
     connection = sqlite3.connect(path, isolation_level=None)
-    migrate(connection, 1)
+    migrate(connection, MIGRATIONS, 1)
     connection.execute(
         "INSERT INTO documents (sha256, title, first_opened, last_opened)"
         " VALUES ('x', 'T', 'a', 'a')"
