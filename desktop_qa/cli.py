@@ -32,9 +32,10 @@ from desktop_qa.core.errors import (
     InputError,
     OutputError,
 )
+from desktop_qa.library_cli import add_library_commands
 
 if TYPE_CHECKING:
-    from desktop_qa.core.assistant import Assistant, OpenDocument
+    from desktop_qa.core.assistant import Assistant, LibraryResult, OpenDocument
     from desktop_qa.core.document import Document
     from desktop_qa.core.history import HistoryStore
     from desktop_qa.core.reader import Answer, ReadResult
@@ -68,8 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="the PDFs to read, then the question (without QUESTION when --questions is given)",
     )  # fmt: skip
     ask.add_argument(
-        "--library", type=Path, metavar="DIR",
-        help="also read every PDF under DIR; answers from all documents are ranked together",
+        "--library", metavar="NAME|DIR",
+        help="a saved library (see 'desktop-qa library'), or a folder: every PDF under it "
+        "is read too; answers from all documents are ranked together",
     )  # fmt: skip
     ask.add_argument(
         "--questions",
@@ -100,6 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     mark.add_argument("answer_id", type=int, metavar="ANSWER_ID", help="from history --json")
     mark.add_argument("verdict", choices=("correct", "wrong", "clear"))
     mark.set_defaults(handler=run_history_mark)
+
+    add_library_commands(commands)
 
     export = commands.add_parser("export", help="export past questions and answers")
     _add_selection_options(export)
@@ -368,6 +372,8 @@ def run_gui(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def run_ask(args: argparse.Namespace, out: TextIO) -> int:
+    if args.library is not None and not Path(args.library).is_dir():
+        return _ask_saved_library(args, out)
     files, questions = _ask_inputs(args)
     assistant = _assistant(args)
     if len(files) > 1:
@@ -414,9 +420,7 @@ def _ask_inputs(args: argparse.Namespace) -> tuple[list[Path], list[str]]:
         raise InputError("give a QUESTION after the PDFs, or --questions FILE")
     files = [Path(item) for item in items]
     if args.library is not None:
-        if not args.library.is_dir():
-            raise DocumentNotFoundError(f"{args.library}: no such folder")
-        files += sorted(p for p in args.library.rglob("*") if p.suffix.lower() == ".pdf")
+        files += sorted(p for p in Path(args.library).rglob("*") if p.suffix.lower() == ".pdf")
     if not files:
         raise InputError("give at least one PDF (or --library DIR with PDFs in it)")
     return files, questions
@@ -439,39 +443,78 @@ def _ask_library(
     if not documents:
         raise DocumentError("none of the PDFs can be read")
     index = WindowIndex([(o.document.text, o.tokens, o.windows) for o in documents])
+    listed = {"documents": [_document_json(o.document) for o in documents]}
     for question in questions:
         result = ask_library(assistant, documents, question, index)
+        _write_library_result(result, listed, len(documents), args, assistant.provider, out)
+    return 0
+
+
+def _ask_saved_library(args: argparse.Namespace, out: TextIO) -> int:
+    from desktop_qa.core.assistant import ask_saved_library
+    from desktop_qa.core.library import INDEXED, NAME, Library
+
+    if not NAME.fullmatch(args.library):
+        raise DocumentNotFoundError(f"{args.library}: no such folder or saved library")
+    if args.items and args.questions is None and len(args.items) > 1:
+        raise InputError("with a saved --library, give only the QUESTION (no PDFs)")
+    questions = _read_questions(args.questions) if args.questions is not None else list(args.items)
+    if not questions:
+        raise InputError("give a QUESTION, or --questions FILE")
+    with Library.existing(args.library) as library:
+        indexed = len(library.documents(INDEXED))
+        if not indexed:
+            raise InputError(f"library {library.name} has no indexed documents yet")
+        assistant = _assistant(args)
+        listed = {"library": library.name}
+        for question in questions:
+            result = ask_saved_library(assistant, library, question)
+            _write_library_result(result, listed, indexed, args, assistant.provider, out)
+    return 0
+
+
+def _write_library_result(
+    result: LibraryResult, listed: dict[str, Any], count: int, args: argparse.Namespace,
+    provider: str, out: TextIO,
+) -> None:  # fmt: skip
+    """Print a library answer as JSON (``ask --json``, ``--questions``) or as text."""
+    if args.json or args.questions is not None:
         payload = {
             "question": result.question,
-            "documents": [_document_json(o.document) for o in documents],
+            **listed,
             "answers": [
-                {**item.answer.to_json(), "document": str(item.document.path)}
+                {
+                    **item.answer.to_json(),
+                    "document": str(item.document.path),
+                    "document_title": item.document.title,
+                }
                 for item in result.answers
             ],
             "no_answer": result.no_answer,
-            "provider": assistant.provider,
+            "provider": provider,
             "elapsed_ms": round(result.elapsed_ms, 1),
             "windows": result.windows,
             "windows_total": result.windows_total,
         }
-        if args.json or args.questions is not None:
-            out.write(json.dumps(payload, ensure_ascii=False) + "\n")
-            continue
-        lines = [f"Q: {result.question}"]
-        if result.no_answer:
-            lines.append(
-                "  Not found in these documents." + (" Best guesses:" if result.answers else "")
-            )
-        for rank, item in enumerate(result.answers, 1):
-            name = item.document.path.name if item.document.path else item.document.title
-            lines.append(f"  {rank}. {item.answer.text}")
-            lines.append(f"     {name}, page {item.answer.page}, {how_sure(item.answer)}")
+        out.write(json.dumps(payload, ensure_ascii=False) + "\n")
+        out.flush()
+        return
+    lines = [f"Q: {result.question}"]
+    if result.no_answer:
         lines.append(
-            f"  ({len(documents)} documents, {result.windows} of {result.windows_total} "
-            f"windows read, {assistant.provider}, {result.elapsed_ms:.0f} ms)"
+            "  Not found in these documents." + (" Best guesses:" if result.answers else "")
         )
-        out.write("\n".join(lines) + "\n")
-    return 0
+    for rank, item in enumerate(result.answers, 1):
+        lines.append(f"  {rank}. {item.answer.text}")
+        lines.append(
+            f"     {item.document.title}, page {item.answer.page}, {how_sure(item.answer)}"
+        )
+    lines.append(
+        f"  ({count} documents, {result.windows} of {result.windows_total} "
+        f"windows read, {provider}, {result.elapsed_ms:.0f} ms)"
+    )
+    out.write("\n".join(lines) + "\n")
+    out.flush()
 
 
 def _document_json(document: Document) -> dict[str, Any]:

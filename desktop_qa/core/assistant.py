@@ -11,6 +11,7 @@ from desktop_qa.core.cache import DocumentCache
 from desktop_qa.core.chunking import DocumentTokens, QATokenizer, Window, tokenize_document
 from desktop_qa.core.config import ReaderSettings
 from desktop_qa.core.document import Document, open_pdf
+from desktop_qa.core.library import Library, LibraryError
 from desktop_qa.core.model import ModelInfo, file_sha256
 from desktop_qa.core.reader import (
     Answer,
@@ -33,6 +34,15 @@ class OpenDocument:
     index: WindowIndex
 
 
+def settings_for(model: ModelInfo, settings: ReaderSettings) -> ReaderSettings:
+    """The settings as a model reads with them: ``max_seq_len`` capped by the model's
+    own, and then ``stride`` by a quarter of it (short windows, overlap in proportion)."""
+    if settings.max_seq_len <= model.max_seq_len:
+        return settings
+    stride = min(settings.stride, model.max_seq_len // 4)
+    return replace(settings, max_seq_len=model.max_seq_len, stride=stride)
+
+
 class Assistant:
     """Holds one loaded model and answers questions about documents with it.
 
@@ -51,11 +61,7 @@ class Assistant:
         logits_model: LogitsModel | None = None,
         cache: DocumentCache | None = None,
     ) -> None:
-        settings = settings or ReaderSettings()
-        if settings.max_seq_len > model.max_seq_len:
-            # A model with short windows gets an overlap in proportion to them.
-            stride = min(settings.stride, model.max_seq_len // 4)
-            settings = replace(settings, max_seq_len=model.max_seq_len, stride=stride)
+        settings = settings_for(model, settings or ReaderSettings())
         self.model = model
         self.settings = settings
         self.tokenizer = QATokenizer.from_file(model.tokenizer_path)
@@ -99,6 +105,27 @@ class Assistant:
         return OpenDocument(
             document, tokens, windows, WindowIndex([(document.text, tokens, windows)])
         )
+
+    def open_indexed(self, library: Library, document_id: int) -> OpenDocument:
+        """A library's document ready to read its indexed windows: text and boxes from
+        the document cache (or the file again), tokens from the cache (or made anew)."""
+        entry = library.document(document_id)
+        document = None
+        if entry.sha256 is not None:
+            document = self.cache.load_document(entry.sha256, entry.path)
+        if document is None:
+            document = open_pdf(entry.path, None, self.cache, budget_s=self.settings.open_budget_s)
+            if document.sha256 != entry.sha256:
+                raise LibraryError(
+                    f"{entry.path} changed since it was indexed; bring the library up to "
+                    f"date first: desktop-qa library sync --library {library.name}"
+                )
+        tokens = self.cache.load_tokens(document.sha256, self.tokenizer_key)
+        if tokens is None:
+            tokens = tokenize_document(self.tokenizer, document.text)
+            self.cache.store_tokens(document.sha256, self.tokenizer_key, tokens)
+        windows = library.windows_of(document_id)
+        return OpenDocument(document, tokens, windows, WindowIndex([]))
 
     def prepare(self, document: Document) -> OpenDocument:
         """Tokenise an already built document (a PDF's or plain text)."""
@@ -166,16 +193,72 @@ def ask_library(
     index: WindowIndex | None = None,
     cancelled: Callable[[], bool] | None = None,
 ) -> LibraryResult:
-    """Answer from many documents: their windows ranked together by BM25, read in
+    """Answer from many open documents: their windows ranked together by BM25, read in
     rounds of ``retrieval_k`` that widen while the best answer is weak; answers
     from all documents ranked on their scores (logits and the retrieval bonus
     from the one index), which compare across documents."""
     began = time.perf_counter()
-    settings = assistant.settings
     index = index or WindowIndex([(o.document.text, o.tokens, o.windows) for o in documents])
     matches = index.matches(question)
-    order = index.order(matches, settings.retrieval_k)
-    boost_of = dict(zip(order, assistant.boosts(matches, order), strict=True))
+    order = index.order(matches, assistant.settings.retrieval_k)
+    return _read_in_rounds(
+        assistant, question, order, assistant.boosts(matches, order),
+        lambda number: documents[number], cancelled, began,
+    )  # fmt: skip
+
+
+def ask_saved_library(
+    assistant: Assistant,
+    library: Library,
+    question: str,
+    cancelled: Callable[[], bool] | None = None,
+) -> LibraryResult:
+    """Answer from a saved library: its persistent index ranks the windows, and only
+    the documents of the windows read are loaded (from the document cache)."""
+    from desktop_qa.core.indexing import WindowSpec
+
+    began = time.perf_counter()
+    settings = assistant.settings
+    expected = WindowSpec(assistant.model.tokenizer_path, settings).key()
+    if library.windows_key() not in (None, expected):
+        raise LibraryError(
+            f"library {library.name} was indexed for another model's tokenizer or other "
+            f"window settings; index it for this one: desktop-qa library sync --library "
+            f"{library.name} (with the same --model)"
+        )
+    rounds = settings.max_rounds if settings.retrieval_k else 0
+    hits = library.search(question, settings.retrieval_k * rounds if rounds else 1_000_000)
+    matches = {(hit.document_id, hit.window): hit.score for hit in hits}
+    order = list(matches)
+    k = settings.retrieval_k
+    if k > 1 and order and (order[0][0], 0) not in order[:k]:  # as WindowIndex.order does
+        order.insert(k - 1, (order[0][0], 0))
+        order = list(dict.fromkeys(order))
+    opened: dict[int, OpenDocument] = {}
+
+    def document(number: int) -> OpenDocument:
+        if number not in opened:
+            opened[number] = assistant.open_indexed(library, number)
+        return opened[number]
+
+    return _read_in_rounds(
+        assistant, question, order, assistant.boosts(matches, order), document, cancelled,
+        began,
+    )  # fmt: skip
+
+
+def _read_in_rounds(
+    assistant: Assistant,
+    question: str,
+    order: list[tuple[int, int]],
+    boosts: list[float],
+    document: Callable[[int], OpenDocument],
+    cancelled: Callable[[], bool] | None,
+    began: float,
+) -> LibraryResult:
+    """Read ranked (document, window) pairs in rounds until an answer is sure."""
+    settings = assistant.settings
+    boost_of = dict(zip(order, boosts, strict=True))
     step = settings.retrieval_k or max(len(order), 1)
     found: list[LibraryAnswer] = []
     no_answers: list[bool] = []
@@ -184,7 +267,7 @@ def ask_library(
     while read < len(order):
         stage = order[read : read + step]
         for number in sorted({doc for doc, _ in stage}):
-            opened = documents[number]
+            opened = document(number)
             pairs = [pair for pair in stage if pair[0] == number]
             result = assistant.reader.read(
                 opened.document, opened.tokens, question,
