@@ -11,7 +11,8 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -273,6 +274,9 @@ def _add_selection_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--search", metavar="TEXT", help="full-text search in questions and answers"
     )
+    parser.add_argument(
+        "--library", metavar="NAME|DIR", help="only the questions asked of this library"
+    )
 
 
 def _add_reader_options(parser: argparse.ArgumentParser) -> None:
@@ -444,9 +448,13 @@ def _ask_library(
         raise DocumentError("none of the PDFs can be read")
     index = WindowIndex([(o.document.text, o.tokens, o.windows) for o in documents])
     listed = {"documents": [_document_json(o.document) for o in documents]}
-    for question in questions:
-        result = ask_library(assistant, documents, question, index)
-        _write_library_result(result, listed, len(documents), args, assistant.provider, out)
+    key = _library_key(args.library) or f"{len(documents)} documents"
+    with _maybe_history(args) as history:
+        for question in questions:
+            result = ask_library(assistant, documents, question, index)
+            _write_library_result(result, listed, len(documents), args, assistant.provider, out)
+            if history is not None:
+                history.record_library(key, result, *_model_facts(assistant))
     return 0
 
 
@@ -467,10 +475,34 @@ def _ask_saved_library(args: argparse.Namespace, out: TextIO) -> int:
             raise InputError(f"library {library.name} has no indexed documents yet")
         assistant = _assistant(args)
         listed = {"library": library.name}
-        for question in questions:
-            result = ask_saved_library(assistant, library, question)
-            _write_library_result(result, listed, indexed, args, assistant.provider, out)
+        with _maybe_history(args) as history:
+            for question in questions:
+                result = ask_saved_library(assistant, library, question)
+                _write_library_result(result, listed, indexed, args, assistant.provider, out)
+                if history is not None:
+                    history.record_library(library.name, result, *_model_facts(assistant))
     return 0
+
+
+def _library_key(library: str | None) -> str | None:
+    """How the history names a library: a saved one by its name, a folder by its path."""
+    if library is None or not Path(library).is_dir():
+        return library
+    return str(Path(library).resolve())
+
+
+@contextmanager
+def _maybe_history(args: argparse.Namespace) -> Iterator[HistoryStore | None]:
+    """The history to record to, or None with --no-history."""
+    if args.no_history:
+        yield None
+        return
+    with _history() as history:
+        yield history
+
+
+def _model_facts(assistant: Assistant) -> tuple[str, str, str]:
+    return assistant.model.name, assistant.model.version, assistant.provider
 
 
 def _write_library_result(
@@ -546,7 +578,9 @@ def _document_sha256(path: Path | None) -> str | None:
 
 def run_history(args: argparse.Namespace, out: TextIO) -> int:
     with _history() as history:
-        questions = history.questions(_document_sha256(args.document), args.search, args.limit)
+        questions = history.questions(
+            _document_sha256(args.document), args.search, args.limit, _library_key(args.library)
+        )
     if args.json:
         from desktop_qa.core.export import to_json
 
@@ -556,8 +590,10 @@ def run_history(args: argparse.Namespace, out: TextIO) -> int:
         out.write("no questions in the history match\n")
     for q in questions:
         best = q.best
-        answer = "no answer" if best is None else f"{best.text!r} (page {best.page})"
-        out.write(f"#{q.id} {q.asked_at}  {q.document_title}\n  Q: {q.text}\n  A: {answer}\n")
+        where = f"library {q.library}" if q.library else q.document_title
+        source = f"{best.document_title}, " if best is not None and q.library else ""
+        answer = "no answer" if best is None else f"{best.text!r} ({source}page {best.page})"
+        out.write(f"#{q.id} {q.asked_at}  {where}\n  Q: {q.text}\n  A: {answer}\n")
     return 0
 
 
@@ -604,7 +640,9 @@ def run_export(args: argparse.Namespace, out: TextIO) -> int:
     from desktop_qa.core.export import export
 
     with _history() as history:
-        questions = history.questions(_document_sha256(args.document), args.search)
+        questions = history.questions(
+            _document_sha256(args.document), args.search, library=_library_key(args.library)
+        )
     path = export(questions, args.format, args.output, args.document)
     count = len(questions)
     out.write(f"exported {count} question{'s' if count != 1 else ''} to {path}\n")

@@ -72,3 +72,24 @@ def calibrated_copy(model: Path, folder: Path, threshold: float) -> Path:
     }  # fmt: skip
     (folder / MANIFEST_NAME).write_text(json.dumps(manifest))
     return folder
+
+
+class PhraseOracle:
+    """Logits that peak wherever a phrase's token ids appear in a window's passage, in
+    whichever document the window is: an oracle for libraries."""
+
+    def __init__(self, *phrases: tuple[int, ...]) -> None:
+        self.phrases = phrases
+
+    def logits(self, batch: EncodedBatch) -> tuple[np.ndarray, np.ndarray]:
+        start = np.full(batch.input_ids.shape, FLOOR, dtype=np.float32)
+        end = start.copy()
+        start[:, 0] = end[:, 0] = 0.0
+        for row, ids in enumerate(batch.input_ids.tolist()):
+            length = int(batch.attention_mask[row].sum())
+            for phrase in self.phrases:
+                n = len(phrase)
+                for i in range(batch.passage_start, length - n):
+                    if tuple(ids[i : i + n]) == phrase:
+                        start[row, i], end[row, i + n - 1] = PEAK, PEAK
+        return start, end

@@ -50,9 +50,9 @@ def open_database(
                 "desktop-qa, or set DESKTOP_QA_DATA_DIR to use another folder."
             )
         connection.execute("PRAGMA journal_mode = WAL")
-        connection.execute("PRAGMA foreign_keys = ON")
-        if version < latest:
+        if version < latest:  # with foreign keys off, so that a table can be rebuilt
             migrate(connection, migrations, latest)
+        connection.execute("PRAGMA foreign_keys = ON")
         connection.execute("PRAGMA quick_check").fetchone()
     except BaseException:
         connection.close()
@@ -68,6 +68,9 @@ def migrate(connection: sqlite3.Connection, migrations: Migrations, target: int)
         for step in range(version + 1, target + 1):
             for statement in migrations[step]:
                 connection.execute(statement)
+        broken = connection.execute("PRAGMA foreign_key_check").fetchone()
+        if broken is not None:
+            raise sqlite3.IntegrityError(f"the migration broke a reference: {tuple(broken)}")
         connection.execute(f"PRAGMA user_version = {target}")
         connection.execute("COMMIT")
     except BaseException:

@@ -25,14 +25,33 @@ from desktop_qa.core.database import Transaction, environment_error, move_aside,
 from desktop_qa.core.errors import HistoryError
 
 if TYPE_CHECKING:
+    from desktop_qa.core.assistant import LibraryResult
     from desktop_qa.core.document import Document
-    from desktop_qa.core.reader import ReadResult
+    from desktop_qa.core.reader import Answer, ReadResult
 
 log = logging.getLogger(__name__)
 
 DATABASE_NAME = "history.sqlite3"
 
 #: Schema version -> statements that bring version - 1 up to it.
+
+
+def _fts_triggers(table: str) -> tuple[str, ...]:
+    """Triggers that keep ``{table}_fts`` in step with ``table``, then a rebuild of it."""
+    return (
+        f"""CREATE TRIGGER {table}_fts_insert AFTER INSERT ON {table} BEGIN
+            INSERT INTO {table}_fts(rowid, text) VALUES (new.id, new.text); END""",
+        f"""CREATE TRIGGER {table}_fts_delete AFTER DELETE ON {table} BEGIN
+            INSERT INTO {table}_fts({table}_fts, rowid, text)
+            VALUES ('delete', old.id, old.text); END""",
+        f"""CREATE TRIGGER {table}_fts_update AFTER UPDATE OF text ON {table} BEGIN
+            INSERT INTO {table}_fts({table}_fts, rowid, text)
+            VALUES ('delete', old.id, old.text);
+            INSERT INTO {table}_fts(rowid, text) VALUES (new.id, new.text); END""",
+        f"INSERT INTO {table}_fts({table}_fts) VALUES ('rebuild')",
+    )
+
+
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: (
         """CREATE TABLE documents (
@@ -77,22 +96,8 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
             f"text, content='{table}', content_rowid='id')"
             for table in ("questions", "answers")
         ),
-        *(
-            statement
-            for table in ("questions", "answers")
-            for statement in (
-                f"""CREATE TRIGGER {table}_fts_insert AFTER INSERT ON {table} BEGIN
-                    INSERT INTO {table}_fts(rowid, text) VALUES (new.id, new.text); END""",
-                f"""CREATE TRIGGER {table}_fts_delete AFTER DELETE ON {table} BEGIN
-                    INSERT INTO {table}_fts({table}_fts, rowid, text)
-                    VALUES ('delete', old.id, old.text); END""",
-                f"""CREATE TRIGGER {table}_fts_update AFTER UPDATE OF text ON {table} BEGIN
-                    INSERT INTO {table}_fts({table}_fts, rowid, text)
-                    VALUES ('delete', old.id, old.text);
-                    INSERT INTO {table}_fts(rowid, text) VALUES (new.id, new.text); END""",
-                f"INSERT INTO {table}_fts({table}_fts) VALUES ('rebuild')",
-            )
-        ),
+        *_fts_triggers("questions"),
+        *_fts_triggers("answers"),
     ),
     3: (
         # The probability that the answer is right (the model's calibration); NULL for
@@ -100,11 +105,46 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         "ALTER TABLE answers ADD COLUMN confidence REAL",
         "ALTER TABLE questions ADD COLUMN null_score REAL",
     ),
+    4: (
+        # Questions asked of a library: the question names the library (no one
+        # document), each answer names its own document. The questions table is
+        # rebuilt (SQLite cannot drop NOT NULL); migrations run with foreign keys off.
+        """CREATE TABLE questions_v4 (
+            id INTEGER PRIMARY KEY,
+            document_id INTEGER REFERENCES documents(id) ON DELETE CASCADE,
+            library TEXT,
+            text TEXT NOT NULL,
+            model_name TEXT,
+            model_version TEXT,
+            provider TEXT,
+            asked_at TEXT NOT NULL,
+            elapsed_ms REAL,
+            no_answer INTEGER NOT NULL DEFAULT 0,
+            null_score REAL,
+            CHECK (document_id IS NOT NULL OR library IS NOT NULL)
+        )""",
+        "INSERT INTO questions_v4 (id, document_id, text, model_name, model_version, provider,"
+        " asked_at, elapsed_ms, no_answer, null_score) SELECT id, document_id, text,"
+        " model_name, model_version, provider, asked_at, elapsed_ms, no_answer, null_score"
+        " FROM questions",
+        "DROP TABLE questions",
+        "ALTER TABLE questions_v4 RENAME TO questions",
+        "CREATE INDEX questions_by_document ON questions(document_id, asked_at)",
+        "CREATE INDEX questions_by_library ON questions(library, asked_at)",
+        *_fts_triggers("questions"),
+        "ALTER TABLE answers ADD COLUMN document_id INTEGER"
+        " REFERENCES documents(id) ON DELETE CASCADE",
+        "CREATE INDEX answers_by_document ON answers(document_id)",
+    ),
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 QUESTION_SELECT = (
     "SELECT questions.*, documents.sha256, documents.path, documents.title, documents.pages"
-    " FROM questions JOIN documents ON documents.id = questions.document_id"
+    " FROM questions LEFT JOIN documents ON documents.id = questions.document_id"
+)
+ANSWER_SELECT = (
+    "SELECT answers.*, documents.sha256, documents.path, documents.title, documents.pages"
+    " FROM answers LEFT JOIN documents ON documents.id = answers.document_id"
 )
 
 
@@ -120,11 +160,16 @@ class StoredAnswer:
     boxes: list[list[float]]
     verdict: bool | None
     confidence: float | None = None
+    document_sha256: str = ""
+    document_path: str = ""
+    document_title: str = ""
+    document_pages: int = 0
 
 
 @dataclass(frozen=True)
 class StoredQuestion:
-    """A past question with its document and its answers, best first."""
+    """A past question with its document (or its library: then each answer names its
+    own document) and its answers, best first."""
 
     id: int
     text: str
@@ -139,6 +184,7 @@ class StoredQuestion:
     document_title: str
     document_pages: int
     answers: tuple[StoredAnswer, ...]
+    library: str | None = None
 
     @property
     def best(self) -> StoredAnswer | None:
@@ -204,14 +250,39 @@ class HistoryStore:
                  result.elapsed_ms, int(result.no_answer), result.null_score),
             )  # fmt: skip
             for rank, answer in enumerate(result.answers, 1):
-                boxes = [[f.page, *f.box] for f in answer.fragments]
-                self._insert(
-                    "INSERT INTO answers (question_id, rank, text, score, page, char_start,"
-                    " char_end, boxes, confidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (question_id, rank, answer.text, answer.score, answer.page,
-                     answer.char_start, answer.char_end, json.dumps(boxes), answer.confidence),
-                )  # fmt: skip
+                self._insert_answer(question_id, rank, answer)
         return question_id
+
+    def record_library(
+        self, library: str, result: LibraryResult, model_name: str, model_version: str,
+        provider: str,
+    ) -> int:  # fmt: skip
+        """Save a library question with its answers (each naming its document) in one
+        transaction; returns the question id."""
+        stamp = now()
+        with self._transaction():
+            question_id = self._insert(
+                "INSERT INTO questions (library, text, model_name, model_version, provider,"
+                " asked_at, elapsed_ms, no_answer) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (library, result.question, model_name, model_version, provider, stamp,
+                 result.elapsed_ms, int(result.no_answer)),
+            )  # fmt: skip
+            for rank, item in enumerate(result.answers, 1):
+                self._insert_answer(
+                    question_id, rank, item.answer, self._upsert_document(item.document, stamp)
+                )
+        return question_id
+
+    def _insert_answer(
+        self, question_id: int, rank: int, answer: Answer, document_id: int | None = None
+    ) -> None:
+        boxes = [[f.page, *f.box] for f in answer.fragments]
+        self._insert(
+            "INSERT INTO answers (question_id, rank, text, score, page, char_start,"
+            " char_end, boxes, confidence, document_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (question_id, rank, answer.text, answer.score, answer.page, answer.char_start,
+             answer.char_end, json.dumps(boxes), answer.confidence, document_id),
+        )  # fmt: skip
 
     def opened(self, document: Document) -> None:
         """Note that a document was opened (its path may have changed since)."""
@@ -257,13 +328,14 @@ class HistoryStore:
     def delete_all(self) -> int:
         with self._transaction():
             count = self._count_questions("", ())
+            self.connection.execute("DELETE FROM questions")
             self.connection.execute("DELETE FROM documents")
         return count
 
     def _count_questions(self, where: str, params: tuple[Any, ...]) -> int:
         row = self.connection.execute(
-            "SELECT count(*) FROM questions JOIN documents ON documents.id = questions.document_id "
-            + where,
+            "SELECT count(*) FROM questions LEFT JOIN documents"
+            " ON documents.id = questions.document_id " + where,
             params,
         ).fetchone()
         return int(row[0])
@@ -283,16 +355,25 @@ class HistoryStore:
         document_sha256: str | None = None,
         search: str | None = None,
         limit: int | None = None,
+        library: str | None = None,
     ) -> list[StoredQuestion]:
-        """Past questions, newest first, optionally of one document or matching a search.
+        """Past questions, newest first, optionally of one document (asked of it, or of
+        a library that answered from it), of one library, or matching a search.
 
         The search is full-text (FTS5) over questions and their answers; plain words
         are matched as prefixes, all of them required.
         """
         clauses, params = [], []
         if document_sha256 is not None:
-            clauses.append("documents.sha256 = ?")
-            params.append(document_sha256)
+            clauses.append(
+                "(documents.sha256 = ? OR questions.id IN (SELECT answers.question_id FROM"
+                " answers JOIN documents AS own ON own.id = answers.document_id"
+                " WHERE own.sha256 = ?))"
+            )
+            params += [document_sha256, document_sha256]
+        if library is not None:
+            clauses.append("questions.library = ?")
+            params.append(library)
         if search is not None and search.strip():
             query = fts_query(search)
             clauses.append(
@@ -317,9 +398,7 @@ class HistoryStore:
         return self._question(rows[0]) if rows else None
 
     def _question(self, row: dict[str, Any]) -> StoredQuestion:
-        rows = self.db.query(
-            "SELECT * FROM answers WHERE question_id = ? ORDER BY rank", [row["id"]]
-        )
+        rows = self.db.query(f"{ANSWER_SELECT} WHERE question_id = ? ORDER BY rank", [row["id"]])
         answers = tuple(
             StoredAnswer(
                 id=a["id"],
@@ -332,6 +411,8 @@ class HistoryStore:
                 boxes=json.loads(a["boxes"]),
                 verdict=None if a["verdict"] is None else bool(a["verdict"]),
                 confidence=a["confidence"],
+                # an answer to a one-document question is of the question's document
+                **_document_fields(a if a["document_id"] is not None else row),
             )
             for a in rows
         )
@@ -339,10 +420,17 @@ class HistoryStore:
             id=row["id"], text=row["text"], asked_at=row["asked_at"],
             model_name=row["model_name"] or "", model_version=row["model_version"] or "",
             provider=row["provider"] or "", elapsed_ms=row["elapsed_ms"] or 0.0,
-            no_answer=bool(row["no_answer"]), document_sha256=row["sha256"],
-            document_path=row["path"] or "", document_title=row["title"] or "",
-            document_pages=row["pages"] or 0, answers=answers,
+            no_answer=bool(row["no_answer"]), answers=answers, library=row["library"],
+            **_document_fields(row),
         )  # fmt: skip
+
+
+def _document_fields(row: dict[str, Any]) -> dict[str, Any]:
+    """The ``document_*`` fields of a stored question or answer from its joined row."""
+    return {
+        "document_sha256": row["sha256"] or "", "document_path": row["path"] or "",
+        "document_title": row["title"] or "", "document_pages": row["pages"] or 0,
+    }  # fmt: skip
 
 
 def fts_query(text: str) -> str:

@@ -16,7 +16,7 @@ import pytest
 from desktop_qa.core.assistant import Assistant
 from desktop_qa.core.config import ReaderSettings
 from desktop_qa.core.errors import DocumentError, InputError
-from desktop_qa.core.export import export, spreadsheet_safe
+from desktop_qa.core.export import BEST_COLOUR, CORRECT_COLOUR, export, spreadsheet_safe
 from desktop_qa.core.history import HistoryStore, StoredQuestion
 from desktop_qa.core.model import load_model_info
 from tests.conftest import shared_file
@@ -106,16 +106,10 @@ def squash(text: str) -> str:
     return "".join(unicodedata.normalize("NFKC", text).split())
 
 
-def test_annotated_pdf_highlights_every_answer_on_its_boxes_and_keeps_the_original(
-    alexnet_history: tuple[list[StoredQuestion], Path], tmp_path: Path
-) -> None:
-    questions, pdf = alexnet_history
-    before = pdf.read_bytes()
-    out = export(questions, "pdf", tmp_path / "annotated.pdf")
-    assert pdf.read_bytes() == before
-    answers = [(a.text, a.page, q.text) for q in questions for a in q.answers]
-    with pymupdf.open(out) as annotated:
-        found = []
+def highlights(pdf: Path) -> list[tuple[str, int, str, tuple[float, ...]]]:
+    """desktop-qa's highlights: the words under each, its page, its note and colour."""
+    found = []
+    with pymupdf.open(pdf) as annotated:
         for page in annotated:
             for annot in page.annots():
                 if annot.info["title"] != "desktop-qa":
@@ -126,17 +120,41 @@ def test_annotated_pdf_highlights_every_answer_on_its_boxes_and_keeps_the_origin
                     page.get_textbox(pymupdf.Quad(quads[i : i + 4]).rect)
                     for i in range(0, len(quads), 4)
                 )
-                content = annot.info["content"]
-                found.append((squash(words), page.number + 1, content))
-    assert len({content for _, _, content in found}) == len(answers)
-    for text, page, question in answers:
+                colour = tuple(round(c, 2) for c in annot.colors["stroke"])
+                found.append((squash(words), page.number + 1, annot.info["content"], colour))
+    return found
+
+
+def test_annotated_pdf_highlights_best_answers_and_those_marked_correct_only(
+    alexnet_history: tuple[list[StoredQuestion], Path], tmp_path: Path
+) -> None:
+    questions, pdf = alexnet_history
+    wrong_best, right_second = questions[0].answers[0], questions[1].answers[1]
+    with HistoryStore(tmp_path / "h.sqlite3") as store:
+        store.mark(wrong_best.id, False)
+        store.mark(right_second.id, True)
+        questions = store.questions()
+    before = pdf.read_bytes()
+    out = export(questions, "pdf", tmp_path / "annotated.pdf")
+    assert pdf.read_bytes() == before
+    expected = {
+        (a.text, a.page, q.text, BEST_COLOUR if a.rank == 1 else CORRECT_COLOUR)
+        for q in questions
+        for a in q.answers
+        if (a.rank == 1 and a.id != wrong_best.id) or a.id == right_second.id
+    }
+    assert len(expected) == len(questions)  # one best left out, one second added
+    found = highlights(out)
+    assert len({content for _, _, content, _ in found}) == len(expected)
+    for text, page, question, colour in expected:
         parts = [
             f for f in found if f[2].startswith(f"Q: {question}\nA (") and f"): {text} (" in f[2]
         ]
         assert parts, f"no highlight for {text!r}"
         assert parts[0][1] == page, "the highlight starts on the answer's page"
+        assert parts[0][3] == tuple(round(c, 2) for c in colour)
         # an answer running onto the next page gets one highlight per page
-        assert "".join(words for words, _, _ in parts) == squash(text)
+        assert "".join(words for words, _, _, _ in parts) == squash(text)
 
 
 def test_pdf_export_needs_one_document_that_is_still_the_same(
@@ -154,8 +172,10 @@ def test_pdf_export_needs_one_document_that_is_still_the_same(
     with pytest.raises(DocumentError, match="changed"):
         export(questions, "pdf", tmp_path / "b.pdf", other)
     mixed = [*questions, _other_document_question(tmp_path)]
-    with pytest.raises(InputError, match="one document"):
+    with pytest.raises(InputError, match="several documents"):
         export(mixed, "pdf", tmp_path / "c.pdf", moved)
+    with pytest.raises(InputError, match="give a folder"):
+        export(mixed, "pdf", tmp_path / "c.pdf")
 
 
 def _other_document_question(tmp_path: Path) -> StoredQuestion:

@@ -49,10 +49,13 @@ def test_migration_from_the_previous_version_keeps_rows_and_indexes_them(tmp_pat
     )
     connection.close()
     with HistoryStore(path) as store:
-        assert store.connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+        assert store.connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
         found = store.questions(search="rollo")
         assert [q.text for q in found] == ["Who led the Normans?"]
         assert found[0].answers[0].verdict is None and found[0].answers[0].confidence is None
+        assert found[0].library is None and found[0].answers[0].document_title == "T"
+        assert [q.id for q in store.questions(search="normans")] == [1]  # rebuilt table's FTS
+        assert store.connection.execute("PRAGMA foreign_key_check").fetchone() is None
 
 
 def test_a_question_is_stored_with_its_answers_and_boxes(tmp_path: Path) -> None:

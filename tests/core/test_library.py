@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import shutil
@@ -12,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+import pymupdf
 import pytest
 
 from desktop_qa.core.config import ReaderSettings
@@ -231,5 +234,60 @@ def test_the_shared_papers_index_and_answer_by_title_through_the_cli(
     assert payload["library"] == "papers" and payload["answers"]
     for answer in payload["answers"]:  # a stand-in's answers: only what must hold for any
         assert answer["document_title"] in titles and answer["page"] >= 1
+    history = json.loads(cli("history", "--library", "papers", "--json").stdout)["questions"]
+    assert [q["question"] for q in history] == ["What is proposed?"]
+    assert [a["document"]["title"] for a in history[0]["answers"]] == [
+        a["document_title"] for a in payload["answers"]
+    ]
     names = json.loads(cli("library", "libraries", "--json").stdout)["libraries"]
     assert [(n["name"], n["indexed"]) for n in names] == [("papers", 4)]
+
+
+def test_library_questions_are_recorded_and_exported_per_document(
+    tmp_path: Path, spec: WindowSpec, tiny_model: Path
+) -> None:
+    from desktop_qa.core.assistant import Assistant, ask_saved_library
+    from desktop_qa.core.chunking import QATokenizer
+    from desktop_qa.core.export import export
+    from desktop_qa.core.history import HistoryStore
+    from desktop_qa.core.model import file_sha256, load_model_info
+    from tests.oracle import PhraseOracle, calibrated_copy
+
+    folder = tmp_path / "papers"
+    folder.mkdir()
+    for n in range(4):
+        town_pdf(folder / f"town{n}.pdf", n)
+    tokenizer = QATokenizer.from_file(spec.tokenizer_path)
+    years = {"town1.pdf": "1107", "town3.pdf": "1122"}  # town 1 page 1, town 3 page 2
+    oracle = PhraseOracle(*(tuple(tokenizer.encode_text(y)[0].tolist()) for y in years.values()))
+    model = load_model_info(calibrated_copy(tiny_model, tmp_path / "calibrated", 0.5))
+    assistant = Assistant(model, spec.settings, oracle)
+    with Library("work", tmp_path / "libs") as library, HistoryStore(tmp_path / "h.db") as store:
+        add(library, [folder], spec)
+        for year in years.values():
+            result = ask_saved_library(assistant, library, f"What was built in {year}?")
+            assert result.answers[0].answer.text == year
+            store.record_library("work", result, model.name, model.version, "cpu")
+        asked = store.questions(library="work")
+        assert [q.library for q in asked] == ["work", "work"]
+        best = {q.answers[0].text: Path(q.answers[0].document_path).name for q in asked}
+        assert best == {year: name for name, year in years.items()}
+        town3 = file_sha256(folder / "town3.pdf")
+        assert [q.text for q in store.questions(document_sha256=town3)] == [
+            "What was built in 1122?"
+        ]
+    rows = list(csv.DictReader(io.StringIO((export(asked, "csv", tmp_path / "l.csv")).read_text())))
+    assert {(r["answer"], Path(r["document_path"]).name) for r in rows if r["rank"] == "1"} == {
+        (year, name) for name, year in years.items()
+    }
+    assert {r["library"] for r in rows} == {"work"}
+    payload = json.loads(export(asked, "json", tmp_path / "l.json").read_text())
+    assert payload["questions"][0]["document"] is None
+    assert payload["questions"][0]["answers"][0]["document"]["sha256"]
+    copies = export(asked, "pdf", tmp_path / "annotated")
+    made = sorted(p.name for p in copies.iterdir())
+    assert made == ["town1.annotated.pdf", "town3.annotated.pdf"]
+    for name, year in years.items():
+        with pymupdf.open(copies / name.replace(".pdf", ".annotated.pdf")) as pdf:
+            notes = [a.info["content"] for page in pdf for a in page.annots()]
+        assert len(notes) == 1 and f"): {year} (" in notes[0]
