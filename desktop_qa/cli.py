@@ -27,6 +27,7 @@ from desktop_qa.core.config import (
     TrainConfig,
 )
 from desktop_qa.core.errors import (
+    CancelledError,
     DatasetError,
     DesktopQAError,
     DocumentNotFoundError,
@@ -37,6 +38,7 @@ from desktop_qa.library_cli import add_library_commands
 
 if TYPE_CHECKING:
     from desktop_qa.core.assistant import Assistant, LibraryResult, OpenDocument
+    from desktop_qa.core.batch import BatchCsv
     from desktop_qa.core.document import Document
     from desktop_qa.core.history import HistoryStore
     from desktop_qa.core.reader import Answer, ReadResult
@@ -81,6 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="answer every line of FILE (one question a line) and print JSON Lines",
     )
     ask.add_argument("--json", action="store_true", help="print one JSON object")
+    ask.add_argument(
+        "--csv", type=Path, metavar="OUT",
+        help="write one row per question and answer to OUT (question, answer, confidence, "
+        "document, page, snippet); a run again skips the questions OUT answers already",
+    )  # fmt: skip
     ask.add_argument("--password", help="password of an encrypted PDF")
     ask.add_argument("--no-history", action="store_true", help="do not record to the history")
     _add_reader_options(ask)
@@ -383,29 +390,67 @@ def run_ask(args: argparse.Namespace, out: TextIO) -> int:
     if len(files) > 1:
         return _ask_library(args, assistant, files, questions, out)
     opened = assistant.open(files[0], args.password)
-    history = None if args.no_history else _history()
-    try:
-        show_better = args.thorough and not args.json and sys.stderr.isatty()
-        for question in questions:
+    state = _state(assistant, [opened.document.sha256])
+    show_better = args.thorough and not args.json and sys.stderr.isatty()
+    with _maybe_history(args) as history, _batch(args, state, questions) as (batch, todo):
+        for question in todo:
             result = assistant.ask(
                 opened, question, thorough=args.thorough,
                 on_better=_print_best_so_far if show_better else None,
             )  # fmt: skip
-            if args.json or args.questions is not None:
+            if batch is not None:
+                pairs = [(opened.document, answer) for answer in result.answers]
+                batch.write(question, pairs, result.no_answer)
+            if args.json or (args.questions is not None and batch is None):
                 payload = result_json(result, opened, assistant.provider)
                 out.write(json.dumps(payload, ensure_ascii=False) + "\n")
-            else:
+            elif batch is None:
                 out.write(format_result(result, opened, assistant.provider))
             out.flush()
             if history is not None:
-                model = assistant.model
-                history.record(
-                    opened.document, result, model.name, model.version, assistant.provider
-                )
-    finally:
-        if history is not None:
-            history.close()
+                history.record(opened.document, result, *_model_facts(assistant))
     return 0
+
+
+def _state(assistant: Assistant, hashes: list[str], extra: str = "") -> str:
+    from desktop_qa.core.batch import reading_state
+
+    model = assistant.model
+    return reading_state(model.name, model.version, [*hashes, extra])
+
+
+@contextmanager
+def _batch(
+    args: argparse.Namespace, state: str, questions: list[str]
+) -> Iterator[tuple[BatchCsv | None, Iterator[str]]]:
+    """With --csv: the batch CSV and the questions it lacks, with progress on stderr;
+    Ctrl+C stops after the questions done, which stay in the CSV."""
+    if args.csv is None:
+        yield None, iter(questions)
+        return
+    from desktop_qa.core.batch import BatchCsv
+
+    with BatchCsv(args.csv, state) as batch:
+        todo = [q for q in questions if not batch.has(q)]
+        skipped = len(questions) - len(todo)
+        if skipped:
+            print(f"{skipped} questions are answered in {args.csv} already; skipping them",
+                  file=sys.stderr)  # fmt: skip
+        progress = _count_progress("questions")
+
+        def counted() -> Iterator[str]:
+            for done, question in enumerate(todo, 1):
+                yield question
+                progress(done, len(todo))
+
+        try:
+            yield batch, counted()
+        except KeyboardInterrupt as exc:
+            raise CancelledError(
+                f"stopped; the questions answered so far are in {args.csv}: run the same "
+                "command again to answer the rest"
+            ) from exc
+    print(f"answered {len(todo)} questions into {args.csv}", file=sys.stderr)
 
 
 def _print_best_so_far(answers: list[Answer]) -> None:
@@ -449,10 +494,14 @@ def _ask_library(
     index = WindowIndex([(o.document.text, o.tokens, o.windows) for o in documents])
     listed = {"documents": [_document_json(o.document) for o in documents]}
     key = _library_key(args.library) or f"{len(documents)} documents"
-    with _maybe_history(args) as history:
-        for question in questions:
+    state = _state(assistant, [o.document.sha256 for o in documents])
+    with _maybe_history(args) as history, _batch(args, state, questions) as (batch, todo):
+        for question in todo:
             result = ask_library(assistant, documents, question, index)
             _write_library_result(result, listed, len(documents), args, assistant.provider, out)
+            if batch is not None:
+                pairs = [(item.document, item.answer) for item in result.answers]
+                batch.write(question, pairs, result.no_answer)
             if history is not None:
                 history.record_library(key, result, *_model_facts(assistant))
     return 0
@@ -475,10 +524,15 @@ def _ask_saved_library(args: argparse.Namespace, out: TextIO) -> int:
             raise InputError(f"library {library.name} has no indexed documents yet")
         assistant = _assistant(args)
         listed = {"library": library.name}
-        with _maybe_history(args) as history:
-            for question in questions:
+        hashes = [d.sha256 or "" for d in library.documents(INDEXED)]
+        state = _state(assistant, hashes, library.windows_key() or "")
+        with _maybe_history(args) as history, _batch(args, state, questions) as (batch, todo):
+            for question in todo:
                 result = ask_saved_library(assistant, library, question)
                 _write_library_result(result, listed, indexed, args, assistant.provider, out)
+                if batch is not None:
+                    pairs = [(item.document, item.answer) for item in result.answers]
+                    batch.write(question, pairs, result.no_answer)
                 if history is not None:
                     history.record_library(library.name, result, *_model_facts(assistant))
     return 0
@@ -509,7 +563,10 @@ def _write_library_result(
     result: LibraryResult, listed: dict[str, Any], count: int, args: argparse.Namespace,
     provider: str, out: TextIO,
 ) -> None:  # fmt: skip
-    """Print a library answer as JSON (``ask --json``, ``--questions``) or as text."""
+    """Print a library answer as JSON (``ask --json``, ``--questions``) or as text
+    (nothing when the answers go to ``--csv`` only)."""
+    if args.csv is not None and not args.json:
+        return
     if args.json or args.questions is not None:
         payload = {
             "question": result.question,

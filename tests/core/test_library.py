@@ -239,6 +239,16 @@ def test_the_shared_papers_index_and_answer_by_title_through_the_cli(
     assert [a["document"]["title"] for a in history[0]["answers"]] == [
         a["document_title"] for a in payload["answers"]
     ]
+    questions = tmp_path / "questions.txt"
+    questions.write_text("What is proposed?\nWhich dataset is used?\n")
+    batch = cli("ask", "--library", "papers", "--questions", str(questions), "--csv",
+                str(tmp_path / "rows.csv"), "--model", str(tiny_model))  # fmt: skip
+    assert batch.returncode == 0, batch.stderr
+    with (tmp_path / "rows.csv").open(newline="") as stream:
+        table = list(csv.DictReader(stream))
+    assert {r["question"] for r in table} == {"What is proposed?", "Which dataset is used?"}
+    assert all(r["document"] in titles and " ".join(r["answer"].split()) in r["snippet"]
+               for r in table)  # fmt: skip
     names = json.loads(cli("library", "libraries", "--json").stdout)["libraries"]
     assert [(n["name"], n["indexed"]) for n in names] == [("papers", 4)]
 
