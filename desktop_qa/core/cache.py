@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import tempfile
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -90,14 +91,19 @@ class DocumentCache:
         )
 
     def _write(self, target: Path, **arrays: np.ndarray) -> None:
-        """Write atomically, compressed (a paper's boxes and tokens shrink 4-6x, and read
+        """Write atomically, compressed (a paper's boxes and tokens shrink 3-5x, and read
         back in milliseconds); a cache that cannot be written is only a slower next time."""
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(suffix=".npz", dir=target.parent)
             try:
-                with os.fdopen(handle, "wb") as stream:
-                    np.savez_compressed(stream, **arrays)  # type: ignore[arg-type]
+                with (
+                    os.fdopen(handle, "wb") as stream,
+                    zipfile.ZipFile(stream, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as npz,
+                ):
+                    for name, array in arrays.items():  # an .npz as np.load reads it
+                        with npz.open(f"{name}.npy", "w", force_zip64=True) as member:
+                            np.lib.format.write_array(member, np.asanyarray(array))
                 Path(temporary).replace(target)
             except BaseException:
                 Path(temporary).unlink(missing_ok=True)

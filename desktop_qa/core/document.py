@@ -11,6 +11,7 @@ newline between two blocks) have no box.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import re
@@ -351,10 +352,16 @@ def ocr_languages_folder() -> str | None:
     """
     import os
 
-    import pymupdf
-
     if os.environ.get("DESKTOP_QA_OCR") == "0":
         return None
+    return _tessdata()
+
+
+@functools.cache
+def _tessdata() -> str | None:
+    """Where Tesseract's data is (looked up once a process: pymupdf runs a program)."""
+    import pymupdf
+
     try:
         folder = pymupdf.get_tessdata()
     except Exception:  # pymupdf raises when it finds no Tesseract installation
@@ -433,14 +440,14 @@ def normalise_line(chars: list[Char]) -> list[Char]:
             out.append((char, box))
             continue
         for piece in _normalise_char(char):
-            if unicodedata.combining(piece) and out and out[-1][0] != " ":
+            if piece == " ":
+                if out and out[-1][0] != " ":
+                    out.append((" ", box))
+            elif not piece.isascii() and unicodedata.combining(piece) and out and out[-1][0] != " ":
                 merged = unicodedata.normalize("NFC", out[-1][0] + piece)
                 union = _union(out[-1][1], box)
                 out[-1] = (merged[0], union)
                 out.extend((extra, union) for extra in merged[1:])
-            elif piece == " ":
-                if out and out[-1][0] != " ":
-                    out.append((" ", box))
             else:
                 if box[2] - box[0] <= 0.01 and out and out[-1][0] != " ":
                     box = out[-1][1]  # a multi-letter glyph MuPDF split: share its box
@@ -450,7 +457,9 @@ def normalise_line(chars: list[Char]) -> list[Char]:
     return out
 
 
+@functools.cache
 def _normalise_char(char: str) -> str:
+    """One character as the reading text has it (cached: a page repeats few characters)."""
     if char in LIGATURES:
         return LIGATURES[char]
     code = ord(char)
@@ -465,14 +474,24 @@ def _normalise_char(char: str) -> str:
 
 def _insert_missing_spaces(chars: list[Char]) -> list[Char]:
     """Add the word spaces a PDF leaves out, where two glyphs stand a space apart."""
+    if len(chars) < 2:
+        return chars
+    boxes = np.array([box for _, box in chars], dtype=np.float64)
+    blank = np.array([char.isspace() for char, _ in chars])
+    heights = boxes[:, 3] - boxes[:, 1]
+    gaps = boxes[1:, 0] - boxes[:-1, 2]
+    wide = gaps > WORD_GAP_FRACTION * np.maximum(heights[1:], heights[:-1])
+    before = np.nonzero(wide & ~blank[1:] & ~blank[:-1])[0] + 1  # a space goes before these
+    if not len(before):
+        return chars
     result: list[Char] = []
-    for char, box in chars:
-        if result and not char.isspace() and not result[-1][0].isspace():
-            previous = result[-1][1]
-            height = max(box[3] - box[1], previous[3] - previous[1])
-            if box[0] - previous[2] > WORD_GAP_FRACTION * height:
-                result.append((" ", (previous[2], box[1], box[0], box[3])))
-        result.append((char, box))
+    last = 0
+    for index in before.tolist():
+        result.extend(chars[last:index])
+        previous, box = chars[index - 1][1], chars[index][1]
+        result.append((" ", (previous[2], box[1], box[0], box[3])))
+        last = index
+    result.extend(chars[last:])
     return result
 
 
