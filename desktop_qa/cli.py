@@ -565,27 +565,13 @@ def _write_library_result(
 ) -> None:  # fmt: skip
     """Print a library answer as JSON (``ask --json``, ``--questions``) or as text
     (nothing when the answers go to ``--csv`` only)."""
+    from desktop_qa.core.assistant import library_payload
+
     if args.csv is not None and not args.json:
         return
     if args.json or args.questions is not None:
-        payload = {
-            "question": result.question,
-            **listed,
-            "answers": [
-                {
-                    **item.answer.to_json(),
-                    "document": str(item.document.path),
-                    "document_title": item.document.title,
-                }
-                for item in result.answers
-            ],
-            "no_answer": result.no_answer,
-            "provider": provider,
-            "elapsed_ms": round(result.elapsed_ms, 1),
-            "windows": result.windows,
-            "windows_total": result.windows_total,
-        }
-        out.write(json.dumps(payload, ensure_ascii=False) + "\n")
+        out.write(json.dumps(library_payload(result, listed, provider), ensure_ascii=False))
+        out.write("\n")
         out.flush()
         return
     lines = [f"Q: {result.question}"]

@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from desktop_qa.core.cache import DocumentCache
 from desktop_qa.core.chunking import DocumentTokens, QATokenizer, Window, tokenize_document
@@ -184,6 +185,28 @@ class LibraryResult:
     windows: int
     windows_total: int
     elapsed_ms: float
+
+
+def library_payload(result: LibraryResult, listed: dict[str, Any], provider: str) -> dict[str, Any]:
+    """The JSON object ``ask --json`` prints for a library question; ``listed`` says
+    what was asked (the library's name, or the documents)."""
+    return {
+        "question": result.question,
+        **listed,
+        "answers": [
+            {
+                **item.answer.to_json(),
+                "document": str(item.document.path),
+                "document_title": item.document.title,
+            }
+            for item in result.answers
+        ],
+        "no_answer": result.no_answer,
+        "provider": provider,
+        "elapsed_ms": round(result.elapsed_ms, 1),
+        "windows": result.windows,
+        "windows_total": result.windows_total,
+    }
 
 
 def ask_library(

@@ -44,6 +44,21 @@ def snippet(document: Document, answer: Answer) -> str:
     return " ".join(document.text[start:end].split())
 
 
+def rows_for(
+    question: str, answers: list[tuple[Document, Answer]], no_answer: bool, state: str
+) -> list[tuple[object, ...]]:
+    """A question's rows (all columns but ``asked_at``): one per answer, or one saying
+    nothing was found."""
+    rows: list[tuple[object, ...]] = [
+        (question, rank, answer.text,
+         "" if answer.confidence is None else round(answer.confidence, 4),
+         document.title, str(document.path or ""), answer.page, snippet(document, answer),
+         int(no_answer), state)
+        for rank, (document, answer) in enumerate(answers, 1)
+    ]  # fmt: skip
+    return rows or [(question, "", "", "", "", "", "", "", int(no_answer), state)]
+
+
 class BatchCsv:
     """The batch CSV at ``path``, read back to know which questions it answered."""
 
@@ -81,20 +96,15 @@ class BatchCsv:
 
     def write(self, question: str, answers: list[tuple[Document, Answer]], no_answer: bool) -> None:
         """Append one question's rows and make them durable."""
+        self.write_rows(question, rows_for(question, answers, no_answer, self.state))
+
+    def write_rows(self, question: str, rows: list[tuple[object, ...]]) -> None:
+        """Append rows made by ``rows_for`` (here or on a cluster node), stamped now."""
         stamp = now()
-        rows: list[tuple[object, ...]] = [
-            (question, rank, answer.text,
-             "" if answer.confidence is None else round(answer.confidence, 4),
-             document.title, str(document.path or ""), answer.page, snippet(document, answer),
-             int(no_answer), self.state, stamp)
-            for rank, (document, answer) in enumerate(answers, 1)
-        ]  # fmt: skip
-        if not rows:  # nothing found: one row says so
-            rows = [(question, "", "", "", "", "", "", "", int(no_answer), self.state, stamp)]
         try:
             stream = self._stream()
             writer = csv.writer(stream)
-            writer.writerows([[spreadsheet_safe(cell) for cell in row] for row in rows])
+            writer.writerows([[spreadsheet_safe(cell) for cell in (*row, stamp)] for row in rows])
             stream.flush()
             os.fsync(stream.fileno())
         except OSError as exc:

@@ -14,8 +14,9 @@ import logging
 import multiprocessing
 import os
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -114,6 +115,7 @@ def _bring_up_to_date(
     sweep: bool = False,
 ) -> IndexReport:
     began = time.perf_counter()
+    files = sorted(set(files))  # one order for every build of the same files
     report = IndexReport()
     key = spec.key()
     if library.windows_key() not in (None, key):
@@ -189,7 +191,8 @@ def _extract_all(
     cancelled: Callable[[], bool] | None,
     workers: int | None,
 ) -> Iterable[Extracted]:
-    """Each file's extraction, as it is ready: in this process for one file, else a pool."""
+    """Each file's extraction in the files' order: in this process for one file, else
+    from a pool."""
     total = len(todo)
     if progress is not None:
         progress(0, total)
@@ -205,19 +208,17 @@ def _extract_all(
         return
     context = multiprocessing.get_context("spawn")  # never fork a process that may run Qt
     with ProcessPoolExecutor(workers, context, _start_worker, (spec,)) as pool:
-        waiting = list(reversed(todo))
-        running: set[Future[Extracted]] = set()
+        waiting = deque(todo)
+        running: deque[Future[Extracted]] = deque()
         done = 0
         try:
             while waiting or running:
                 while waiting and len(running) < 2 * workers:  # a short queue: cancel is quick
-                    running.add(pool.submit(extract, *waiting.pop()))
-                finished, running = wait(running, timeout=0.2, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    yield future.result()
-                    done += 1
-                    if progress is not None:
-                        progress(done, total)
+                    running.append(pool.submit(extract, *waiting.popleft()))
+                yield running.popleft().result()  # in the files' order: the same ids each build
+                done += 1
+                if progress is not None:
+                    progress(done, total)
                 if cancelled is not None and cancelled():
                     raise CancelledError("indexing cancelled")
         finally:
