@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from desktop_qa.core.batch import BatchCsv
     from desktop_qa.core.document import Document
     from desktop_qa.core.history import HistoryStore
+    from desktop_qa.core.library import Library
     from desktop_qa.core.reader import Answer, ReadResult
 
 PROG = "desktop-qa"
@@ -88,6 +89,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="write one row per question and answer to OUT (question, answer, confidence, "
         "document, page, snippet); a run again skips the questions OUT answers already",
     )  # fmt: skip
+    ask.add_argument(
+        "--ray", metavar="ADDRESS",
+        help="with a saved --library and --questions: read with a pool of reader actors "
+        "on this Ray cluster (host:port, or 'local'; [cluster] extra); not recorded in "
+        "the history",
+    )  # fmt: skip
+    ask.add_argument(
+        "--readers", type=int, metavar="N", help="reader actors (default: one per cluster CPU)"
+    )
     ask.add_argument("--password", help="password of an encrypted PDF")
     ask.add_argument("--no-history", action="store_true", help="do not record to the history")
     _add_reader_options(ask)
@@ -522,6 +532,8 @@ def _ask_saved_library(args: argparse.Namespace, out: TextIO) -> int:
         indexed = len(library.documents(INDEXED))
         if not indexed:
             raise InputError(f"library {library.name} has no indexed documents yet")
+        if args.ray is not None:
+            return _ask_on_cluster(args, library, questions, out)
         assistant = _assistant(args)
         listed = {"library": library.name}
         hashes = [d.sha256 or "" for d in library.documents(INDEXED)]
@@ -535,6 +547,34 @@ def _ask_saved_library(args: argparse.Namespace, out: TextIO) -> int:
                     batch.write(question, pairs, result.no_answer)
                 if history is not None:
                     history.record_library(library.name, result, *_model_facts(assistant))
+    return 0
+
+
+def _ask_on_cluster(
+    args: argparse.Namespace, library: Library, questions: list[str], out: TextIO
+) -> int:
+    """A saved library's questions read by reader actors on a Ray cluster."""
+    from desktop_qa.cluster.readers import ask_on_cluster
+    from desktop_qa.core.assistant import settings_for
+    from desktop_qa.core.batch import reading_state
+    from desktop_qa.core.library import INDEXED
+    from desktop_qa.core.model import resolve_model
+
+    model = resolve_model(args.model)
+    hashes = [d.sha256 or "" for d in library.documents(INDEXED)]
+    state = reading_state(model.name, model.version, [*hashes, library.windows_key() or ""])
+    settings = settings_for(model, _settings(args))
+    with _batch(args, state, questions) as (batch, todo):
+        asked = [q for q in questions if batch is None or not batch.has(q)]
+        answers = ask_on_cluster(
+            model.path, settings, library.name, asked, args.ray, state, args.readers
+        )
+        for question, (payload, rows) in zip(todo, answers, strict=True):  # todo counts them
+            if batch is not None:
+                batch.write_rows(question, rows)
+            if args.json or batch is None:
+                out.write(json.dumps(payload, ensure_ascii=False) + "\n")
+                out.flush()
     return 0
 
 

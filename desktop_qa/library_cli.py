@@ -47,6 +47,21 @@ def add_library_commands(commands: argparse._SubParsersAction) -> None:  # type:
     sync.add_argument("--workers", type=int, metavar="N", help="processes (default: one a core)")
     sync.set_defaults(handler=run_library_sync)
 
+    build = actions.add_parser(
+        "build", help="index PDFs and folders with Ray tasks across a cluster ([cluster] extra)"
+    )
+    build.add_argument("paths", nargs="+", type=Path, metavar="DIR")
+    _common(build, json_option=True)
+    build.add_argument(
+        "--ray", required=True, metavar="ADDRESS",
+        help="the Ray cluster (host:port, or 'local' to start Ray on this machine)",
+    )  # fmt: skip
+    build.add_argument(
+        "--shard-files", type=int, default=32, metavar="N",
+        help="files per Ray task and index shard (default %(default)s)",
+    )  # fmt: skip
+    build.set_defaults(handler=run_library_build)
+
     names = actions.add_parser("libraries", help="the saved libraries")
     names.add_argument("--json", action="store_true", help="print one JSON object")
     names.set_defaults(handler=run_library_libraries)
@@ -95,6 +110,18 @@ def run_library_sync(args: argparse.Namespace, out: TextIO) -> int:
     spec = window_spec(args.model, args.stride)
     with Library.existing(args.library) as library:
         report = _indexing(lambda p: sync(library, spec, p, workers=args.workers))
+        return _report(library, report, args.json, out)
+
+
+def run_library_build(args: argparse.Namespace, out: TextIO) -> int:
+    from desktop_qa.cluster.build import build
+    from desktop_qa.core.library import Library
+
+    spec = window_spec(args.model, args.stride)
+    with Library(args.library) as library:
+        report = _indexing(
+            lambda p: build(library, args.paths, spec, args.ray, args.shard_files, p)
+        )
         return _report(library, report, args.json, out)
 
 

@@ -73,6 +73,17 @@ class IndexReport:
     def to_json(self) -> dict[str, object]:
         return {**self.__dict__, "seconds": round(self.seconds, 2)}
 
+    def count(self, found: Extracted, status: str) -> None:
+        """Add a file written with this status."""
+        if status == FAILED:
+            self.failed += 1
+            self.failures.append(f"{found.path}: {found.failure}")
+        elif status == DUPLICATE:
+            self.duplicates += 1
+        else:
+            self.indexed += 1
+            self.pages += found.pages or 0
+
 
 def add(
     library: Library,
@@ -115,6 +126,22 @@ def _bring_up_to_date(
     sweep: bool = False,
 ) -> IndexReport:
     began = time.perf_counter()
+    todo, report = plan(library, files, spec, sweep)
+    for found in _extract_all(todo, spec, progress, cancelled, workers):
+        report.count(found, library.write(found))
+    report.seconds = time.perf_counter() - began
+    return report
+
+
+#: A file to index: its path, size and mtime when it was looked at.
+Todo = tuple[Path, int, int]
+
+
+def plan(
+    library: Library, files: list[Path], spec: WindowSpec, sweep: bool = False
+) -> tuple[list[Todo], IndexReport]:
+    """The files that need indexing, in path order; unchanged ones are counted, moved
+    ones moved, and with ``sweep`` the documents whose files are gone removed."""
     files = sorted(set(files))  # one order for every build of the same files
     report = IndexReport()
     key = spec.key()
@@ -125,7 +152,7 @@ def _bring_up_to_date(
     else:
         known = library.known()
     library.set_windows_key(key)
-    todo: list[tuple[Path, int, int]] = []
+    todo: list[Todo] = []
     for path in files:
         size, mtime_ns = _stat(path)
         if path in known and known[path][:2] == (size, mtime_ns):
@@ -136,23 +163,12 @@ def _bring_up_to_date(
         gone = [p for p in library.known() if not p.exists()]
         todo = _take_moves(library, gone, todo, report)
         report.removed += library.remove(gone)
-    for found in _extract_all(todo, spec, progress, cancelled, workers):
-        status = library.write(found)
-        if status == FAILED:
-            report.failed += 1
-            report.failures.append(f"{found.path}: {found.failure}")
-        elif status == DUPLICATE:
-            report.duplicates += 1
-        else:
-            report.indexed += 1
-            report.pages += found.pages or 0
-    report.seconds = time.perf_counter() - began
-    return report
+    return todo, report
 
 
 def _take_moves(
-    library: Library, gone: list[Path], todo: list[tuple[Path, int, int]], report: IndexReport
-) -> list[tuple[Path, int, int]]:
+    library: Library, gone: list[Path], todo: list[Todo], report: IndexReport
+) -> list[Todo]:
     """Files that are documents found gone, by their bytes: move those instead of indexing."""
     if not gone:
         return todo
@@ -185,7 +201,7 @@ def _sha256_or_none(path: Path) -> str | None:
 
 
 def _extract_all(
-    todo: list[tuple[Path, int, int]],
+    todo: list[Todo],
     spec: WindowSpec,
     progress: IndexProgress | None,
     cancelled: Callable[[], bool] | None,
@@ -198,7 +214,7 @@ def _extract_all(
         progress(0, total)
     workers = min(workers or os.cpu_count() or 1, total)
     if workers <= 1:
-        _start_worker(spec)
+        start_worker(spec)
         for done, (path, size, mtime_ns) in enumerate(todo, 1):
             if cancelled is not None and cancelled():
                 raise CancelledError("indexing cancelled")
@@ -207,7 +223,7 @@ def _extract_all(
                 progress(done, total)
         return
     context = multiprocessing.get_context("spawn")  # never fork a process that may run Qt
-    with ProcessPoolExecutor(workers, context, _start_worker, (spec,)) as pool:
+    with ProcessPoolExecutor(workers, context, start_worker, (spec,)) as pool:
         waiting = deque(todo)
         running: deque[Future[Extracted]] = deque()
         done = 0
@@ -228,7 +244,7 @@ def _extract_all(
 _worker: tuple[QATokenizer, str, WindowSpec] | None = None
 
 
-def _start_worker(spec: WindowSpec) -> None:
+def start_worker(spec: WindowSpec) -> None:
     global _worker
     _worker = (QATokenizer.from_file(spec.tokenizer_path), file_sha256(spec.tokenizer_path), spec)
 

@@ -302,6 +302,40 @@ class Library:
                 (cursor.lastrowid, found.text[char_start:char_end]),
             )
 
+    def merge(self, shard: Path) -> list[tuple[Extracted, str]]:
+        """Write every document of a shard (a library database built elsewhere, e.g. on a
+        cluster node) into this one, in path order, each in its own transaction, as
+        ``write`` does; returns each with its status here."""
+        source = sqlite3.connect(f"file:{shard}?mode=ro", uri=True)
+        try:
+            rows = source.execute(
+                "SELECT id, path, sha256, size, mtime_ns, title, pages, status, reason"
+                " FROM documents ORDER BY path"
+            ).fetchall()
+            merged = []
+            for document_id, path, sha256, size, mtime_ns, title, pages, status, reason in rows:
+                if status == INDEXED:
+                    blob = source.execute(
+                        "SELECT text FROM texts WHERE document_id = ?", (document_id,)
+                    ).fetchone()[0]
+                    spans = source.execute(
+                        "SELECT token_start, token_end, char_start, char_end FROM windows"
+                        " WHERE document_id = ? ORDER BY number",
+                        (document_id,),
+                    ).fetchall()
+                    found = Extracted(
+                        Path(path), size, mtime_ns, sha256, title, pages,
+                        zlib.decompress(blob).decode("utf-8"), tuple(map(tuple, spans)),
+                    )  # fmt: skip
+                else:  # a duplicate finds its twin here again; a failure keeps its reason
+                    failure = reason if status == FAILED else None
+                    found = Extracted(Path(path), size, mtime_ns, sha256, title, pages,
+                                      failure=failure)  # fmt: skip
+                merged.append((found, self.write(found)))
+        finally:
+            source.close()
+        return merged
+
     def moved(self, old: Path, new: Path, size: int, mtime_ns: int) -> None:
         """A document found at a new path (same bytes): only its path changes."""
         with self._transaction():
