@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -235,9 +235,11 @@ def ask_saved_library(
     library: Library,
     question: str,
     cancelled: Callable[[], bool] | None = None,
+    only: Iterable[int] | None = None,
 ) -> LibraryResult:
-    """Answer from a saved library: its persistent index ranks the windows, and only
-    the documents of the windows read are loaded (from the document cache)."""
+    """Answer from a saved library (``only``: some of its documents, by id): its
+    persistent index ranks the windows, and only the documents of the windows read
+    are loaded (from the document cache)."""
     from desktop_qa.core.indexing import WindowSpec
 
     began = time.perf_counter()
@@ -250,7 +252,8 @@ def ask_saved_library(
             f"{library.name} (with the same --model)"
         )
     rounds = settings.max_rounds if settings.retrieval_k else 0
-    hits = library.search(question, settings.retrieval_k * rounds if rounds else 1_000_000)
+    limit = settings.retrieval_k * rounds if rounds else 1_000_000
+    hits = library.search(question, limit, None if only is None else list(only))
     matches = {(hit.document_id, hit.window): hit.score for hit in hits}
     order = list(matches)
     k = settings.retrieval_k

@@ -19,6 +19,7 @@ depend on the tokenizer and window settings, recorded as the library's
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import zlib
@@ -386,17 +387,22 @@ class Library:
 
     # --- searching -------------------------------------------------------------------
 
-    def search(self, question: str, limit: int) -> list[Hit]:
-        """The ``limit`` windows matching the question best by BM25, best first."""
+    def search(self, question: str, limit: int, only: Iterable[int] | None = None) -> list[Hit]:
+        """The ``limit`` windows matching the question best by BM25, best first; with
+        ``only``, of those documents (by id) alone."""
         words = query_words(question)
         if not words:
             return []
         query = " OR ".join(f'"{w}"' for w in words)
+        chosen = (
+            "" if only is None else " AND windows.document_id IN (SELECT value FROM json_each(?))"
+        )
+        params: tuple[object, ...] = (query,) if only is None else (query, json.dumps(list(only)))
         rows = self.connection.execute(
             "SELECT windows.document_id, windows.number, bm25(windows_fts) AS relevance"
             " FROM windows_fts JOIN windows ON windows.id = windows_fts.rowid"
-            " WHERE windows_fts MATCH ? ORDER BY relevance LIMIT ?",
-            (query, limit),
+            f" WHERE windows_fts MATCH ?{chosen} ORDER BY relevance LIMIT ?",
+            (*params, limit),
         ).fetchall()
         best = rows[0][2] if rows else 0.0  # FTS5's bm25() is negative: lower is better
         return [Hit(d, w, score / best if best < 0 else 1.0) for d, w, score in rows]

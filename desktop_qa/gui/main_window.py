@@ -36,12 +36,21 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_qa import __version__
-from desktop_qa.core.assistant import Assistant, LibraryResult, OpenDocument, ask_library
+from desktop_qa.core.assistant import (
+    Assistant,
+    LibraryResult,
+    OpenDocument,
+    ask_library,
+    ask_saved_library,
+    settings_for,
+)
 from desktop_qa.core.cache import DocumentCache
 from desktop_qa.core.config import ReaderSettings
 from desktop_qa.core.document import Document, open_pdf
 from desktop_qa.core.errors import DesktopQAError, DocumentError, ModelError
 from desktop_qa.core.history import HistoryStore, StoredQuestion
+from desktop_qa.core.indexing import WindowSpec
+from desktop_qa.core.library import Library
 from desktop_qa.core.model import resolve_model
 from desktop_qa.core.reader import Answer, ReadResult
 from desktop_qa.gui.ask_panel import AskPanel, ShownAnswer
@@ -53,6 +62,7 @@ from desktop_qa.gui.dialogs import (
     saved_model,
 )
 from desktop_qa.gui.history_panel import HistoryPanel
+from desktop_qa.gui.library_panel import LibraryPanel
 from desktop_qa.gui.pdf_view import PasswordNeededError, PdfView
 from desktop_qa.gui.tasks import TaskRunner
 
@@ -145,9 +155,11 @@ class MainWindow(QMainWindow):
         self.view = PdfView()
         self.ask_panel = AskPanel()
         self.history_panel = HistoryPanel()
+        self.library_panel = LibraryPanel(self._window_spec)
         side = QTabWidget()
         side.addTab(self.ask_panel, "Ask")
         side.addTab(self.history_panel, "History")
+        side.addTab(self.library_panel, "Library")
         self.side = side
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.view)
@@ -178,6 +190,8 @@ class MainWindow(QMainWindow):
         self.history_panel.question_chosen.connect(self.show_stored)
         self.history_panel.delete_requested.connect(self.delete_question)
         self.history_panel.filter_changed.connect(self.refresh_history)
+        self.library_panel.document_opened.connect(self.open_file)
+        self.library_panel.target_changed.connect(self._say_target)
         self.view.page_changed.connect(self._page_changed)
         self.view.web_link_clicked.connect(self.confirm_web_link)
         self.view.link_refused.connect(self._link_refused)
@@ -360,7 +374,44 @@ class MainWindow(QMainWindow):
 
     # --- asking ------------------------------------------------------------------
 
+    def _window_spec(self) -> WindowSpec:
+        """How the current model cuts documents into windows (a library is indexed so)."""
+        model = resolve_model(self.worker.model_path)
+        return WindowSpec(model.tokenizer_path, settings_for(model, self.worker.settings))
+
+    def _say_target(self) -> None:
+        target = self.library_panel.ask_target()
+        if target is None:
+            ready = self.opened is not None or bool(self.library)
+            self.ask_panel.set_ready(
+                ready, "" if ready else "Open a PDF to ask questions about it."
+            )
+            return
+        name, chosen = target
+        what = f"{len(chosen)} selected documents of" if chosen is not None else "the library"
+        self.ask_panel.set_ready(bool(chosen) or chosen is None, f"Questions go to {what} {name}.")
+
+    def _ask_saved_library(self, question: str, name: str, only: list[int] | None) -> None:
+        self.ask_panel.show_working(f"Reading library {name} for: {question}")
+        worker = self.worker
+
+        def job(cancelled: Any, progress: Any) -> LibraryResult:
+            assistant = worker.ensure_assistant()
+            with Library(name) as library:
+                result = ask_saved_library(assistant, library, question, cancelled, only)
+            model = assistant.model
+            worker.store().record_library(
+                name, result, model.name, model.version, assistant.provider
+            )
+            return result
+
+        self._submit("library-ask", job)
+
     def ask(self, question: str) -> None:
+        target = self.library_panel.ask_target()
+        if target is not None:
+            self._ask_saved_library(question, *target)
+            return
         if self.library:
             self._ask_library(question, self.library)
             return
@@ -600,6 +651,7 @@ class MainWindow(QMainWindow):
             self._library_ready(result)
         elif kind == "library-ask" and isinstance(result, LibraryResult):
             self._show_library_result(result)
+            self.refresh_history()
 
     def _model_ready(self) -> None:
         assistant = self.worker.assistant
@@ -829,6 +881,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window_state", self.saveState())
         self.settings.sync()
         self.runner.shutdown()
+        self.library_panel.shutdown()
         if self.worker.history is not None:
             self.worker.history.close()
         self.view.close_document()
