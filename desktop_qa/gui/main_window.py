@@ -10,6 +10,7 @@ background.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,16 +45,18 @@ from desktop_qa.core.assistant import (
     ask_saved_library,
     settings_for,
 )
+from desktop_qa.core.batch import reading_state, rows_for
 from desktop_qa.core.cache import DocumentCache
 from desktop_qa.core.config import ReaderSettings
 from desktop_qa.core.document import Document, open_pdf
-from desktop_qa.core.errors import DesktopQAError, DocumentError, ModelError
+from desktop_qa.core.errors import CancelledError, DesktopQAError, DocumentError, ModelError
 from desktop_qa.core.history import HistoryStore, StoredQuestion
 from desktop_qa.core.indexing import WindowSpec
 from desktop_qa.core.library import Library
 from desktop_qa.core.model import resolve_model
 from desktop_qa.core.reader import Answer, ReadResult
 from desktop_qa.gui.ask_panel import AskPanel, ShownAnswer
+from desktop_qa.gui.batch_dialog import BatchDialog
 from desktop_qa.gui.dialogs import (
     FirstRunDialog,
     SettingsDialog,
@@ -143,6 +146,7 @@ class MainWindow(QMainWindow):
             model_path or saved_model(settings), load_reader_settings(settings)
         )
         self.first_run: FirstRunDialog | None = None
+        self.batch_dialog: BatchDialog | None = None
         self._question_id: int | None = None
         self.opened: OpenDocument | None = None
         self.text_only: Document | None = None  # an open document while no model is usable
@@ -225,6 +229,7 @@ class MainWindow(QMainWindow):
         files.addAction(open_action)
         self.recent_menu = files.addMenu("Open &Recent")
         files.addAction(action("Ask a &Folder of PDFs…", self.choose_library))
+        files.addAction(action("Ask a &List of Questions…", self.ask_list, "Ctrl+Shift+L"))
         export = files.addMenu("&Export this document's history")
         for label, fmt in (("CSV…", "csv"), ("JSON…", "json"), ("Markdown…", "md"),
                            ("Annotated PDF…", "pdf")):  # fmt: skip
@@ -406,6 +411,58 @@ class MainWindow(QMainWindow):
             return result
 
         self._submit("library-ask", job)
+
+    def ask_list(self) -> BatchDialog | None:
+        """The dialog that asks many questions of the current target into a table."""
+        target = self.library_panel.ask_target()
+        if target is None and self.opened is None:
+            self.ask_panel.show_message("Open a PDF, or choose a library, to ask it a list.")
+            return None
+        if target is None:
+            what = self.opened.document.title if self.opened is not None else ""
+        else:
+            what = f"library {target[0]}" + ("" if target[1] is None else " (selected documents)")
+        dialog = BatchDialog(what, self._start_batch, self)
+        self.batch_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _start_batch(
+        self, questions: list[str], emit: Callable[[str, list[tuple[object, ...]]], None]
+    ) -> Callable[[], None]:
+        """Ask each question on the worker, sending its rows as soon as it is answered."""
+        target, opened, worker = self.library_panel.ask_target(), self.opened, self.worker
+
+        def job(cancelled: Any, progress: Any) -> int:
+            assistant = worker.ensure_assistant()
+            model, store = assistant.model, worker.store()
+            facts = (model.name, model.version, assistant.provider)
+            for done, question in enumerate(questions):
+                if cancelled():
+                    raise CancelledError("the list was stopped")
+                if target is None:
+                    assert opened is not None
+                    state = reading_state(model.name, model.version, [opened.document.sha256])
+                    result = assistant.ask(opened, question, cancelled=cancelled)
+                    pairs = [(opened.document, answer) for answer in result.answers]
+                    store.record(opened.document, result, *facts)
+                    no_answer = result.no_answer
+                else:
+                    name, only = target
+                    with Library(name) as library:
+                        hashes = [d.sha256 or "" for d in library.documents("indexed")]
+                        key = library.windows_key() or ""
+                        state = reading_state(model.name, model.version, [*hashes, key])
+                        found = ask_saved_library(assistant, library, question, cancelled, only)
+                    store.record_library(name, found, *facts)
+                    pairs = [(item.document, item.answer) for item in found.answers]
+                    no_answer = found.no_answer
+                emit(question, rows_for(question, pairs, no_answer, state))
+                progress(done + 1, len(questions))
+            return len(questions)
+
+        self._submit("batch", job)
+        return self.runner.cancel
 
     def ask(self, question: str) -> None:
         target = self.library_panel.ask_target()
@@ -652,6 +709,8 @@ class MainWindow(QMainWindow):
         elif kind == "library-ask" and isinstance(result, LibraryResult):
             self._show_library_result(result)
             self.refresh_history()
+        elif kind == "batch":
+            self._batch_ended()
 
     def _model_ready(self) -> None:
         assistant = self.worker.assistant
@@ -661,6 +720,8 @@ class MainWindow(QMainWindow):
 
     def _failed(self, job_id: int, error: object) -> None:
         kind = self._job_kind.pop(job_id, "")
+        if kind == "batch":
+            self._batch_ended()
         if self.runner.is_current(job_id):
             self._asking = None
         if not isinstance(error, DesktopQAError):
@@ -682,8 +743,14 @@ class MainWindow(QMainWindow):
         else:
             self.ask_panel.show_message(message)
 
+    def _batch_ended(self) -> None:
+        if self.batch_dialog is not None:
+            self.batch_dialog.all_done.emit()
+        self.refresh_history()
+
     def _cancelled(self, job_id: int) -> None:
-        self._job_kind.pop(job_id, None)
+        if self._job_kind.pop(job_id, None) == "batch":
+            self._batch_ended()
         if self.runner.is_current(job_id):
             self._asking = None
             self.ask_panel.show_message("Cancelled.")

@@ -122,3 +122,42 @@ def test_indexing_can_be_cancelled_and_keeps_what_it_indexed(
     kept = len(panel.model.documents)
     assert 2 <= kept < 40
     assert all(d.status == "indexed" for d in panel.model.documents)
+
+
+def test_a_list_of_questions_fills_a_table_that_exports_the_batch_csv(
+    qtbot: QtBot, main: MainWindow, tmp_path: Path
+) -> None:
+    import csv
+
+    from desktop_qa.core.batch import COLUMNS
+
+    folder = tmp_path / "towns"
+    folder.mkdir()
+    for n in range(5):
+        town_pdf(folder / f"town{n}.pdf", n, pages=3)
+    panel = main.library_panel
+    with qtbot.waitSignal(panel.indexed, timeout=120_000):
+        panel.add_paths([folder])
+    panel.ask_library.setChecked(True)
+    dialog = main.ask_list()
+    assert dialog is not None and "library main" in dialog.status.text()
+    dialog.questions.setPlainText("What was built in 1122?\n\nWho built the bridge?\n")
+    with qtbot.waitSignal(dialog.all_done, timeout=120_000):
+        qtbot.mouseClick(dialog.run_button, Qt.MouseButton.LeftButton)
+    cells = [
+        [dialog.table.item(r, c).text() for c in range(dialog.table.columnCount())]
+        for r in range(dialog.table.rowCount())
+    ]
+    assert cells[0][:2] == ["What was built in 1122?", "1122"] and cells[0][3] == "town3"
+    assert {row[0] for row in cells} == {"What was built in 1122?", "Who built the bridge?"}
+    assert "2 of 2 questions answered" in dialog.status.text()
+    out = tmp_path / "answers.csv"
+    dialog.export(out)
+    with out.open(newline="") as stream:
+        reader = csv.DictReader(stream)
+        assert tuple(reader.fieldnames or ()) == COLUMNS
+        rows = list(reader)
+    assert len(rows) == len(cells) and rows[0]["answer"] == "1122"
+    assert rows[0]["page"] == "2" and "1122" in rows[0]["snippet"]
+    with HistoryStore() as store:
+        assert len(store.questions(library="main")) == 2
