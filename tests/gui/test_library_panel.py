@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QTimer, QUrl
 from PySide6.QtGui import QDropEvent
+from PySide6.QtWidgets import QTableWidgetItem
 from pytestqt.qtbot import QtBot
 
 from desktop_qa.core.assistant import Assistant
@@ -145,9 +146,10 @@ def test_a_list_of_questions_fills_a_table_that_exports_the_batch_csv(
     with qtbot.waitSignal(dialog.all_done, timeout=120_000):
         qtbot.mouseClick(dialog.run_button, Qt.MouseButton.LeftButton)
     cells = [
-        [dialog.table.item(r, c).text() for c in range(dialog.table.columnCount())]
+        [(dialog.table.item(r, c) or QTableWidgetItem()).text()
+         for c in range(dialog.table.columnCount())]
         for r in range(dialog.table.rowCount())
-    ]
+    ]  # fmt: skip
     assert cells[0][:2] == ["What was built in 1122?", "1122"] and cells[0][3] == "town3"
     assert {row[0] for row in cells} == {"What was built in 1122?", "Who built the bridge?"}
     assert "2 of 2 questions answered" in dialog.status.text()
