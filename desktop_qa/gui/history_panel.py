@@ -54,7 +54,8 @@ class HistoryPanel(QWidget):
             best = q.best
             answer = "no answer" if best is None else f"{best.text} (p. {best.page})"
             item = QListWidgetItem(f"{q.text}\n→ {answer}")
-            item.setToolTip(f"{q.document_title}\nasked {q.asked_at} with {q.model_name}")
+            where = f"library {q.library}" if q.library else q.document_title
+            item.setToolTip(f"{where}\nasked {q.asked_at} with {q.model_name}")
             self.list.addItem(item)
 
     def _chosen(self, item: QListWidgetItem) -> None:

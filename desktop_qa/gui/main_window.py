@@ -196,6 +196,7 @@ class MainWindow(QMainWindow):
         self.history_panel.filter_changed.connect(self.refresh_history)
         self.library_panel.document_opened.connect(self.open_file)
         self.library_panel.target_changed.connect(self._say_target)
+        self.library_panel.target_changed.connect(self.refresh_history)
         self.view.page_changed.connect(self._page_changed)
         self.view.web_link_clicked.connect(self.confirm_web_link)
         self.view.link_refused.connect(self._link_refused)
@@ -574,6 +575,9 @@ class MainWindow(QMainWindow):
 
     def show_stored(self, question: StoredQuestion) -> None:
         """Show a past question's answers and highlights without running the model."""
+        if question.library is not None:
+            self._show_stored_library_question(question)
+            return
         if self.path is None or question.document_sha256 != self._document_sha256():
             self.ask_panel.show_message(f"That question is about {question.document_title}.")
             return
@@ -594,6 +598,23 @@ class MainWindow(QMainWindow):
         ]
         self._question_id = question.id
         self.ask_panel.show_answers(shown, question.no_answer, f"from history, {question.asked_at}")
+
+    def _show_stored_library_question(self, question: StoredQuestion) -> None:
+        """A library question from the history: each answer shows in its own document."""
+        self.side.setCurrentWidget(self.ask_panel)
+        self.ask_panel.question.setText(question.text)
+        shown = [
+            ShownAnswer(
+                a.text, a.score, a.page,
+                tuple((int(b[0]), (b[1], b[2], b[3], b[4])) for b in a.boxes),
+                a.text, a.verdict, Path(a.document_path) if a.document_path else None,
+                a.confidence,
+            )
+            for a in question.answers
+        ]  # fmt: skip
+        self._question_id = question.id
+        note = f"from history, library {question.library}, {question.asked_at}"
+        self.ask_panel.show_answers(shown, question.no_answer, note)
 
     def _document_sha256(self) -> str | None:
         return self.opened.document.sha256 if self.opened else None
@@ -638,13 +659,18 @@ class MainWindow(QMainWindow):
     # --- history -----------------------------------------------------------------
 
     def refresh_history(self) -> None:
-        sha = None if self.history_panel.all_documents.isChecked() else self._document_sha256()
-        if sha is None and not self.history_panel.all_documents.isChecked():
+        """The History tab: every question, the asked library's, or the open document's."""
+        everything = self.history_panel.all_documents.isChecked()
+        target = None if everything else self.library_panel.ask_target()
+        sha = None if everything or target is not None else self._document_sha256()
+        if sha is None and target is None and not everything:
             self.history_panel.show_questions([])
             return
+        search = self.history_panel.search.text() or None
+        library = None if target is None else target[0]
         try:
             with HistoryStore() as store:
-                questions = store.questions(sha, self.history_panel.search.text() or None, 200)
+                questions = store.questions(sha, search, 200, library)
         except DesktopQAError as exc:
             self.statusBar().showMessage(str(exc), 10_000)
             return

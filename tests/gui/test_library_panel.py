@@ -92,6 +92,10 @@ def test_a_dropped_folder_is_indexed_without_blocking_the_window_then_asked(
         asked = store.questions(library="main")
     assert [q.text for q in asked] == ["What was built in 1122?"]
     assert Path(asked[0].answers[0].document_path).name == "town03.pdf"
+    assert main.history_panel.list.count() == 1  # the History tab shows the library's
+    main.history_panel.question_chosen.emit(asked[0])
+    again = main.ask_panel.answers.item(0).text()
+    assert "1122" in again and "town03" in again
 
     town = panel.model.documents.index(
         next(d for d in panel.model.documents if d.path.name == "town05.pdf")
