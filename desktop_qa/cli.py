@@ -258,6 +258,13 @@ def build_parser() -> argparse.ArgumentParser:
             float,
             "share of questions turned into unanswerable ones (article context)",
         ),
+        (
+            "--entity-swap-fraction",
+            float,
+            "share of answered questions also asked with one of their names or years "
+            "swapped for another of the article's, of their own paragraph, which never "
+            "names it: unanswerable (article context)",
+        ),
     ):
         field = recipe[flag.removeprefix("--").replace("-", "_")]
         train.add_argument(

@@ -109,6 +109,9 @@ RUN_IDENTITY = (
     "warmup", "weight_decay", "seed", "limit_questions", "validation_articles", "precision",
     "init", "context", "negatives_per_question", "unanswerable_fraction",
 )  # fmt: skip
+#: Recipe fields added later: part of a run's identity only when set, so that runs
+#: started before them still resume.
+LATER_IDENTITY = {"entity_swap_fraction": 0.0}
 TRAIN_PRECISIONS = ("fp32", "bf16")
 TRAIN_CONTEXTS = ("article", "paragraph")
 
@@ -118,9 +121,9 @@ class TrainConfig:
     """One training recipe for ``desktop-qa model train``.
 
     ``out`` receives checkpoints and, at the end, the exported model in ``out/model``.
-    ``context``, ``negatives_per_question`` and ``unanswerable_fraction`` say how
-    questions become groups of windows (``training_data``); the unanswerable share
-    applies to the article context only.
+    ``context``, ``negatives_per_question``, ``unanswerable_fraction`` and
+    ``entity_swap_fraction`` say how questions become groups of windows
+    (``training_data``); the unanswerable shares apply to the article context only.
     """
 
     base: Path
@@ -145,6 +148,7 @@ class TrainConfig:
     context: str = "article"
     negatives_per_question: int = 2
     unanswerable_fraction: float = 0.33
+    entity_swap_fraction: float = 0.0
 
     def __post_init__(self) -> None:
         if self.context not in TRAIN_CONTEXTS:
@@ -153,10 +157,13 @@ class TrainConfig:
             raise InputError("negatives-per-question must not be negative")
         if not 0 <= self.unanswerable_fraction < 1:
             raise InputError("unanswerable-fraction must be at least 0 and below 1")
+        if not 0 <= self.entity_swap_fraction <= 1:
+            raise InputError("entity-swap-fraction must be between 0 and 1")
 
     def identity(self) -> dict[str, str]:
         values = asdict(self)
-        return {key: str(values[key]) for key in RUN_IDENTITY}
+        later = {k: str(values[k]) for k, default in LATER_IDENTITY.items() if values[k] != default}
+        return {**{key: str(values[key]) for key in RUN_IDENTITY}, **later}
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,12 @@ that scores compare across windows, as the reader compares them:
   questions, all windows labelled at ``[CLS]``: the article's windows that lack
   the answer, the question's own paragraph with the answer's sentence deleted,
   or the windows of the BM25-nearest other article.
+- Entity-swapped groups, for a share ``entity_swap_fraction`` of the answered
+  questions, besides their answered group: the question with one of its names
+  (a run of capitalised words) or years swapped for another of the article's
+  that its own paragraph never mentions, asked of that paragraph and labelled
+  at ``[CLS]``: a question that reads as answerable and is not (the kind SQuAD
+  2.0's writers made by hand).
 
 A window counts as lacking the answer only if it holds no part of the answer's
 span and not its text anywhere either (SQuAD answers often recur).
@@ -23,6 +29,7 @@ span and not its text anywhere either (SQuAD answers often recur).
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,6 +52,19 @@ from desktop_qa.core.squad import article_text, without_sentence
 
 ANSWERABLE = "answerable"
 UNANSWERABLE_KINDS = ("article without the answer", "answer sentence deleted", "other article")
+ENTITY_SWAPPED = "entity swapped"
+NAME = re.compile(
+    r"[A-Z][\w'’-]*(?:\s+(?:of|the|de|du|von|van|al|la|le)\s+[A-Z][\w'’-]*|\s+[A-Z][\w'’-]*)*"
+)
+YEAR = re.compile(r"\b(?:1[0-9]|20)[0-9]{2}\b")
+#: Capitalised words that start questions or sentences rather than name something.
+NOT_NAMES = frozenset(
+    """A About According After Along Also An And Are As At Before Besides By Can Could
+    Did Do Does During For From Had Has Have He Her His How If In Into Is It Its Name
+    Of On Once One Since So That The Their There These They This Those Through To
+    Under Unlike Upon Was We Were What When Where Whereas Which While Who Whom Whose Why
+    With Within Would""".split()  # noqa: SIM905 (a word list reads better as one block)
+)
 
 
 @dataclass
@@ -190,6 +210,7 @@ def _article_features(
     prepared = [_prepare(article, tokenizer, settings) for article in articles]
     library = WindowIndex([(x.text, x.tokens, x.windows) for x in prepared])
     rng = np.random.default_rng([config.seed, 1])
+    swap_rng = np.random.default_rng([config.seed, 2])  # apart: other draws stay as they were
     for a, p, qa in questions:
         article = prepared[a]
         question = tokenize_question(tokenizer, qa["question"], settings.max_question_tokens)
@@ -212,7 +233,58 @@ def _article_features(
         if holding:  # an answer longer than a window is left out
             chosen = holding + negatives[: config.negatives_per_question]
             features.add_group(question, article.tokens, chosen, template, span, ANSWERABLE)
+        if swap_rng.random() < config.entity_swap_fraction:
+            paragraph = articles[a]["paragraphs"][p]["context"]
+            swapped = entity_swapped(qa["question"], article.text, paragraph, swap_rng)
+            if swapped is not None:
+                tokens = tokenize_document(tokenizer, paragraph)
+                windows = document_windows(tokens, template, settings)
+                asked = tokenize_question(tokenizer, swapped, settings.max_question_tokens)
+                features.add_group(asked, tokens, windows, template, None, ENTITY_SWAPPED)
     return features
+
+
+def entities(text: str, mid_sentence: bool = False) -> list[tuple[int, int, str]]:
+    """The names (runs of capitalised words; words that start questions left out) and
+    years in ``text``, as (start, end, text); with ``mid_sentence``, only names that
+    do not start a sentence (a capital there names nothing)."""
+    found = []
+    for match in NAME.finditer(text):
+        start, name = match.start(), match.group()
+        while name.split(" ", 1)[0] in NOT_NAMES:  # "When Beyoncé" -> "Beyoncé"
+            head, _, name = name.partition(" ")
+            start += len(head) + 1
+            name = name.lstrip()
+        before = text[:start].rstrip()
+        if mid_sentence and (not before or before[-1] in '.!?:;"“(\n'):
+            continue
+        if len(name) > 1:
+            found.append((start, start + len(name), name))
+    found += [(m.start(), m.end(), m.group()) for m in YEAR.finditer(text)]
+    return found
+
+
+def entity_swapped(
+    question: str, article: str, paragraph: str, rng: np.random.Generator
+) -> str | None:
+    """The question with one of its names or years swapped for another of the same kind
+    (a year for a year, a name of as many words for a name) from the article that the
+    paragraph never mentions; None where there is none to swap."""
+    own = paragraph.casefold()
+    mentioned = [e for e in entities(question) if e[2].casefold() in own]
+    if not mentioned:
+        return None
+    start, end, name = mentioned[int(rng.integers(len(mentioned)))]
+    year = YEAR.fullmatch(name) is not None
+    words = len(name.split())
+    pool = sorted({
+        other for _, _, other in entities(article, mid_sentence=True)
+        if other.casefold() not in own and (YEAR.fullmatch(other) is not None) == year
+        and (year or len(other.split()) == words)
+    })  # fmt: skip
+    if not pool:
+        return None
+    return question[:start] + pool[int(rng.integers(len(pool)))] + question[end:]
 
 
 def _unanswerable(

@@ -14,7 +14,9 @@ from desktop_qa.core.config import TrainConfig
 from desktop_qa.core.squad import article_text, without_sentence
 from desktop_qa.core.training_data import (
     ANSWERABLE,
+    ENTITY_SWAPPED,
     UNANSWERABLE_KINDS,
+    entity_swapped,
     make_features,
 )
 from tests.conftest import shared_file
@@ -121,3 +123,52 @@ def test_features_are_the_same_for_the_same_seed(tokenizer: QATokenizer) -> None
     two, _ = make_features(articles, tokenizer, config(limit_questions=60, seed=2))
     assert one.groups == two.groups and one.starts == two.starts and one.kinds == two.kinds
     assert all(np.array_equal(a, b) for a, b in zip(one.input_ids, two.input_ids, strict=True))
+
+
+PARAGRAPH = (
+    "Alexander Graham Bell was born in Edinburgh in 1847. He moved to Boston, where he "
+    "taught the deaf."
+)
+ARTICLE = (
+    PARAGRAPH + "\n\nLater, Thomas Watson joined him in Boston. In 1876 the telephone was "
+    "shown at the Centennial Exhibition in Philadelphia. Returning home, Bell rested."
+)
+
+
+def test_a_name_or_year_is_swapped_for_one_the_paragraph_never_mentions() -> None:
+    rng = np.random.default_rng(0)
+    seen = set()
+    for _ in range(40):
+        swapped = entity_swapped("When did Bell move to Boston in 1847?", ARTICLE, PARAGRAPH, rng)
+        assert swapped is not None
+        seen.add(swapped)
+    assert seen <= {
+        "When did Watson move to Boston in 1847?",
+        "When did Philadelphia move to Boston in 1847?",
+        "When did Bell move to Philadelphia in 1847?",
+        "When did Bell move to Watson in 1847?",
+        "When did Bell move to Boston in 1876?",
+    }  # "Returning" starts a sentence: not a name; Edinburgh is in the paragraph
+    assert "When did Bell move to Boston in 1876?" in seen and len(seen) >= 3
+    assert entity_swapped("How was the weather?", ARTICLE, PARAGRAPH, rng) is None
+
+
+def test_entity_swapped_groups_are_unanswerable_and_leave_other_draws_alone(
+    tokenizer: QATokenizer,
+) -> None:
+    articles = squad_articles(4)
+    plain, _ = make_features(articles, tokenizer, config(limit_questions=80, seed=3))
+    swaps, _ = make_features(
+        articles, tokenizer, config(limit_questions=80, seed=3, entity_swap_fraction=0.5)
+    )
+    assert swaps.kinds[ENTITY_SWAPPED] >= 10
+    assert {k: v for k, v in swaps.kinds.items() if k != ENTITY_SWAPPED} == plain.kinds
+    swapped_rows = 0
+    for first, end in swaps.groups:
+        if not any(swaps.starts[first:end]):
+            swapped_rows += end - first
+    assert swapped_rows > sum(
+        end - first for first, end in plain.groups if not any(plain.starts[first:end])
+    )
+    assert "entity_swap_fraction" not in config().identity()
+    assert config(entity_swap_fraction=0.2).identity()["entity_swap_fraction"] == "0.2"
