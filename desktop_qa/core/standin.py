@@ -15,7 +15,7 @@ import json
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from desktop_qa.core.config import SHAPES
 from desktop_qa.core.convert import export_qa_onnx
@@ -40,22 +40,47 @@ ALPHABET_RANGES = ((0x21, 0x7E), (0xA1, 0x17F), (0x370, 0x3FF), (0x2010, 0x2044)
 
 
 def corpus_lines() -> Iterator[str]:
-    """The docstrings of some standard library modules and their members, line by line."""
+    """The docstrings of some standard library modules and their members, line by line.
+
+    They are read from the modules' source files, not from the imported modules:
+    what other imports patch or add there (importing Ray replaces functions of
+    ``inspect``) must not change the vocabulary. A module without Python source
+    (``itertools``) gives its own docstrings as imported.
+    """
+    import ast
     import importlib
+    import importlib.util
     import inspect
 
-    def documented(namespace: object) -> list[object]:
-        values = (value for _, value in sorted(vars(namespace).items()))
-        return [v for v in values if inspect.isclass(v) or inspect.isroutine(v)]
-
     for module_name in CORPUS_MODULES:
-        module = importlib.import_module(module_name)
-        for member in [module, *documented(module)]:
-            owners = [member, *documented(member)] if inspect.isclass(member) else [member]
-            for owner in owners:
-                for line in (inspect.getdoc(owner) or "").splitlines():
-                    if line.strip():
-                        yield line.strip()
+        spec = importlib.util.find_spec(module_name)
+        origin = spec.origin if spec is not None else None
+        if origin is not None and origin.endswith(".py"):
+            tree = ast.parse(Path(origin).read_text(encoding="utf-8"))
+            docstrings = [ast.get_docstring(tree)]
+            for node in sorted(_definitions(tree.body), key=lambda n: n.name):
+                docstrings.append(ast.get_docstring(node))
+                if isinstance(node, ast.ClassDef):
+                    members = sorted(_definitions(node.body), key=lambda n: n.name)
+                    docstrings += [ast.get_docstring(member) for member in members]
+        else:
+            module = importlib.import_module(module_name)
+            members = [v for _, v in sorted(vars(module).items()) if inspect.isroutine(v)]
+            docstrings = [inspect.getdoc(module), *(inspect.getdoc(m) for m in members)]
+        for docstring in docstrings:
+            for line in inspect.cleandoc(docstring or "").splitlines():
+                if line.strip():
+                    yield line.strip()
+
+
+def _definitions(
+    body: list[Any],
+) -> list[Any]:
+    """The functions and classes defined in a module's or class's body."""
+    import ast
+
+    kinds = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    return [node for node in body if isinstance(node, kinds)]
 
 
 def build_tokenizer(vocab_size: int, layout: str = "bert") -> Tokenizer:
