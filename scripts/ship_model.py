@@ -37,12 +37,25 @@ def held_out_f1(manifest: dict[str, Any]) -> float:
     return float(manifest.get("evaluation", {}).get("int8", {}).get("f1", 0.0))
 
 
+def _articles(manifest: dict[str, Any]) -> tuple[list[str] | None, bool]:
+    evaluation = manifest.get("evaluation", {})
+    return evaluation.get("articles"), bool(evaluation.get("calibrated", False))
+
+
 def ship(source: Path, target: Path, base: Path | None = None, force: bool = False) -> Path:
     manifest = json.loads((source / MANIFEST_NAME).read_text(encoding="utf-8"))
     earlier: list[dict[str, Any]] = []
     if (target / MANIFEST_NAME).is_file():
         replaced = json.loads((target / MANIFEST_NAME).read_text(encoding="utf-8"))
-        if held_out_f1(manifest) < held_out_f1(replaced) - PARAGRAPH_F1_TOLERANCE and not force:
+        comparable = _articles(manifest) == _articles(replaced)
+        if not comparable and not force:
+            raise SystemExit(
+                f"{source} was evaluated on other held-out articles (or uncalibrated) than "
+                "the shipped model; compare them with benchmarks/answer_quality.py, then "
+                "--force ships it"
+            )
+        too_low = held_out_f1(manifest) < held_out_f1(replaced) - PARAGRAPH_F1_TOLERANCE
+        if comparable and too_low and not force:
             raise SystemExit(
                 f"{source} scores int8 F1 {held_out_f1(manifest)} on the held-out articles, "
                 f"more than {PARAGRAPH_F1_TOLERANCE} below the shipped model's "

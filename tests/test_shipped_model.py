@@ -31,7 +31,8 @@ def squash(text: str) -> str:
 def test_the_shipped_model_is_the_default_and_describes_itself() -> None:
     info = resolve_model(None)
     assert info.path == SHIPPED
-    assert not info.stand_in and not info.no_answer
+    assert not info.stand_in and info.no_answer and info.shared_normalization
+    assert info.calibration is not None  # trained to say "not found", with a fitted threshold
     manifest = info.manifest
     assert {"base_model", "training_data", "recipe", "training", "evaluation"} <= set(manifest)
     for graph in ("fp32", "int8"):
