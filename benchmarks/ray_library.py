@@ -7,8 +7,8 @@ The corpus is ``library_scale.py``'s (generated once into its folder). For each
 worker count: ``library add --workers N`` (the local process pool: the baseline,
 run in this same session), then a Ray head started here with N CPUs
 (``ray start --head --num-cpus N``, token authentication on) running
-``library build --ray`` and ``ask --questions --ray`` (N reader actors), and
-stopped. Prints pages/s for each build and seconds per question for each batch,
+``library build --ray`` (from an empty document cache, as the local build
+started) and ``ask --questions --ray`` (N reader actors), and stopped. Prints pages/s for each build and seconds per question for each batch,
 with the ratio of Ray to the local pool. Needs the [cluster] extra.
 """
 
@@ -87,6 +87,7 @@ def main() -> None:
         )  # fmt: skip
         try:
             address = f"127.0.0.1:{port}"
+            shutil.rmtree(data / "cache", ignore_errors=True)  # Ray parses the PDFs too
             ray_build = run(["library", "build", str(corpus), "--library", "ray", "--ray",
                              address], env)  # fmt: skip
             ray_ask = run(["ask", "--library", "ray", "--questions", str(questions), "--ray",
