@@ -8,8 +8,9 @@ worker count: ``library add --workers N`` (the local process pool: the baseline,
 run in this same session), then a Ray head started here with N CPUs
 (``ray start --head --num-cpus N``, token authentication on) running
 ``library build --ray`` (from an empty document cache, as the local build
-started) and ``ask --questions --ray`` (N reader actors), and stopped. Prints pages/s for each build and seconds per question for each batch,
-with the ratio of Ray to the local pool. Needs the [cluster] extra.
+started) and ``ask --questions --ray`` (N reader actors), and stopped. Prints
+pages/s for each build and seconds per question for each batch, with the ratio
+of Ray to the local pool. Needs the [cluster] extra.
 """
 
 from __future__ import annotations
