@@ -35,7 +35,8 @@ def graph_weights(graph: Path) -> tuple[dict[str, np.ndarray], dict[str, int]]:
     from onnx import numpy_helper
 
     model = onnx.load(str(graph))
-    stored = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
+    # graphs exported through convert.export_qa_onnx's wrapper name everything under "qa."
+    stored = {_unwrapped(i.name): numpy_helper.to_array(i) for i in model.graph.initializer}
 
     def value(name: str) -> np.ndarray:
         if name in stored:
@@ -48,13 +49,13 @@ def graph_weights(graph: Path) -> tuple[dict[str, np.ndarray], dict[str, int]]:
     for node in model.graph.node:
         if node.op_type == "QEmbedLayerNormalization":
             for name in node.input[2:7]:
-                plain = name.removesuffix("_quantized")
+                plain = _unwrapped(name).removesuffix("_quantized")
                 weights[plain] = value(plain)
         elif node.op_type == "QAttention":
             layer = int(node.name.split("_")[1])
             heads = next(a.i for a in node.attribute if a.name == "num_heads")
-            qkv = value(node.input[1].removesuffix("_quantized"))
-            bias = stored[node.input[2]]
+            qkv = value(_unwrapped(node.input[1]).removesuffix("_quantized"))
+            bias = stored[_unwrapped(node.input[2])]
             prefix = f"bert.encoder.layer.{layer}.attention.self"
             for part, columns, biases in zip(
                 ("query", "key", "value"),
@@ -65,8 +66,9 @@ def graph_weights(graph: Path) -> tuple[dict[str, np.ndarray], dict[str, int]]:
                 weights[f"{prefix}.{part}.weight"] = columns.T.copy()
                 weights[f"{prefix}.{part}.bias"] = biases.astype(np.float32)
         elif node.op_type in ("MatMulInteger", "MatMul") and node.name.startswith("/"):
-            module = node.name.removeprefix("/").rsplit("/", 1)[0].replace("/", ".")
-            matrix = value(node.input[1].removesuffix("_quantized"))
+            node_name = node.name.removeprefix("/qa").removeprefix("/")
+            module = node_name.rsplit("/", 1)[0].replace("/", ".")
+            matrix = value(_unwrapped(node.input[1]).removesuffix("_quantized"))
             weights[f"{module}.weight"] = matrix.T.copy()
     for name, array in stored.items():
         if name.startswith(("bert.encoder.", "qa_outputs.")) and name not in weights:
@@ -82,6 +84,10 @@ def graph_weights(graph: Path) -> tuple[dict[str, np.ndarray], dict[str, int]]:
         "intermediate_size": weights["bert.encoder.layer.0.intermediate.dense.weight"].shape[0],
     }
     return weights, shape
+
+
+def _unwrapped(name: str) -> str:
+    return name.removeprefix("qa.")
 
 
 def recover(model_folder: Path, out: Path) -> Path:

@@ -248,7 +248,8 @@ def test_train_resumes_exactly_and_ships_an_evaluated_onnx_model(
     assert not info.stand_in and info.no_answer and info.max_seq_len == 128
     assert (folder / "model.onnx").is_file() and (folder / "model_quantized.onnx").is_file()
     evaluation = manifest["evaluation"]
-    assert evaluation["questions"] == 12
+    assert evaluation["questions"] == 6 and len(evaluation["articles"]) == 1  # the report half
+    assert evaluation["calibrated"]
     for graph in ("fp32", "int8"):
         assert 0 <= evaluation[graph]["exact"] <= evaluation[graph]["f1"] <= 100
     assert 0 <= evaluation["int8_same_answer"] <= 1
