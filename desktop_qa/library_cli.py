@@ -85,12 +85,10 @@ def _common(parser: argparse.ArgumentParser, json_option: bool = False, model: b
 
 def window_spec(model_arg: Path | None, stride: int) -> WindowSpec:
     """How the chosen model cuts documents into windows (as ``ask`` will read them)."""
-    from desktop_qa.core.assistant import settings_for
     from desktop_qa.core.indexing import WindowSpec
     from desktop_qa.core.model import resolve_model
 
-    model = resolve_model(model_arg)
-    return WindowSpec(model.tokenizer_path, settings_for(model, ReaderSettings(stride=stride)))
+    return WindowSpec.of(resolve_model(model_arg), ReaderSettings(stride=stride))
 
 
 def run_library_add(args: argparse.Namespace, out: TextIO) -> int:

@@ -244,7 +244,7 @@ def ask_saved_library(
 
     began = time.perf_counter()
     settings = assistant.settings
-    expected = WindowSpec(assistant.model.tokenizer_path, settings).key()
+    expected = WindowSpec.of(assistant.model, settings).key()
     if library.windows_key() not in (None, expected):
         raise LibraryError(
             f"library {library.name} was indexed for another model's tokenizer or other "

@@ -32,7 +32,7 @@ from desktop_qa.core.library import (
     Library,
     pdfs_under,
 )
-from desktop_qa.core.model import file_sha256
+from desktop_qa.core.model import ModelInfo, file_sha256
 from desktop_qa.core.retrieval import document_windows
 
 log = logging.getLogger(__name__)
@@ -48,6 +48,13 @@ class WindowSpec:
     tokenizer_path: Path
     settings: ReaderSettings
     cache_root: Path | None = None
+
+    @classmethod
+    def of(cls, model: ModelInfo, settings: ReaderSettings) -> WindowSpec:
+        """How ``model`` reads with ``settings`` (capped by its own window, as it reads)."""
+        from desktop_qa.core.assistant import settings_for
+
+        return cls(model.tokenizer_path, settings_for(model, settings))
 
     def key(self) -> str:
         """What the windows depend on, as one string (a library records it)."""

@@ -43,7 +43,6 @@ from desktop_qa.core.assistant import (
     OpenDocument,
     ask_library,
     ask_saved_library,
-    settings_for,
 )
 from desktop_qa.core.batch import reading_state, rows_for
 from desktop_qa.core.cache import DocumentCache
@@ -382,8 +381,7 @@ class MainWindow(QMainWindow):
 
     def _window_spec(self) -> WindowSpec:
         """How the current model cuts documents into windows (a library is indexed so)."""
-        model = resolve_model(self.worker.model_path)
-        return WindowSpec(model.tokenizer_path, settings_for(model, self.worker.settings))
+        return WindowSpec.of(resolve_model(self.worker.model_path), self.worker.settings)
 
     def _say_target(self) -> None:
         target = self.library_panel.ask_target()
