@@ -10,7 +10,6 @@ import argparse
 import json
 import logging
 import sys
-import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import fields
@@ -35,6 +34,7 @@ from desktop_qa.core.errors import (
     OutputError,
 )
 from desktop_qa.library_cli import add_library_commands
+from desktop_qa.terminal_progress import counted_progress
 
 if TYPE_CHECKING:
     from desktop_qa.core.assistant import Assistant, LibraryResult, OpenDocument
@@ -406,8 +406,10 @@ def run_ask(args: argparse.Namespace, out: TextIO) -> int:
     assistant = _assistant(args)
     if len(files) > 1:
         return _ask_library(args, assistant, files, questions, out)
+    from desktop_qa.core.batch import document_state
+
     opened = assistant.open(files[0], args.password)
-    state = _state(assistant, [opened.document.sha256])
+    state = document_state(assistant.model, [opened.document.sha256])
     show_better = args.thorough and not args.json and sys.stderr.isatty()
     with _maybe_history(args) as history, _batch(args, state, questions) as (batch, todo):
         for question in todo:
@@ -429,13 +431,6 @@ def run_ask(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-def _state(assistant: Assistant, hashes: list[str], extra: str = "") -> str:
-    from desktop_qa.core.batch import reading_state
-
-    model = assistant.model
-    return reading_state(model.name, model.version, [*hashes, extra])
-
-
 @contextmanager
 def _batch(
     args: argparse.Namespace, state: str, questions: list[str]
@@ -453,7 +448,7 @@ def _batch(
         if skipped:
             print(f"{skipped} questions are answered in {args.csv} already; skipping them",
                   file=sys.stderr)  # fmt: skip
-        progress = _count_progress("questions")
+        progress = counted_progress("questions")
 
         def counted() -> Iterator[str]:
             for done, question in enumerate(todo, 1):
@@ -497,6 +492,7 @@ def _ask_library(
     out: TextIO,
 ) -> int:  # fmt: skip
     from desktop_qa.core.assistant import ask_library
+    from desktop_qa.core.batch import document_state
     from desktop_qa.core.errors import DocumentError
     from desktop_qa.core.retrieval import WindowIndex
 
@@ -511,7 +507,7 @@ def _ask_library(
     index = WindowIndex([(o.document.text, o.tokens, o.windows) for o in documents])
     listed = {"documents": [_document_json(o.document) for o in documents]}
     key = _library_key(args.library) or f"{len(documents)} documents"
-    state = _state(assistant, [o.document.sha256 for o in documents])
+    state = document_state(assistant.model, [o.document.sha256 for o in documents])
     with _maybe_history(args) as history, _batch(args, state, questions) as (batch, todo):
         for question in todo:
             result = ask_library(assistant, documents, question, index)
@@ -526,6 +522,7 @@ def _ask_library(
 
 def _ask_saved_library(args: argparse.Namespace, out: TextIO) -> int:
     from desktop_qa.core.assistant import ask_saved_library
+    from desktop_qa.core.batch import library_state
     from desktop_qa.core.library import INDEXED, NAME, Library
 
     if not NAME.fullmatch(args.library):
@@ -543,8 +540,7 @@ def _ask_saved_library(args: argparse.Namespace, out: TextIO) -> int:
             return _ask_on_cluster(args, library, questions, out)
         assistant = _assistant(args)
         listed = {"library": library.name}
-        hashes = [d.sha256 or "" for d in library.documents(INDEXED)]
-        state = _state(assistant, hashes, library.windows_key() or "")
+        state = library_state(assistant.model, library)
         with _maybe_history(args) as history, _batch(args, state, questions) as (batch, todo):
             for question in todo:
                 result = ask_saved_library(assistant, library, question)
@@ -563,13 +559,11 @@ def _ask_on_cluster(
     """A saved library's questions read by reader actors on a Ray cluster."""
     from desktop_qa.cluster.readers import ask_on_cluster
     from desktop_qa.core.assistant import settings_for
-    from desktop_qa.core.batch import reading_state
-    from desktop_qa.core.library import INDEXED
+    from desktop_qa.core.batch import library_state
     from desktop_qa.core.model import resolve_model
 
     model = resolve_model(args.model)
-    hashes = [d.sha256 or "" for d in library.documents(INDEXED)]
-    state = reading_state(model.name, model.version, [*hashes, library.windows_key() or ""])
+    state = library_state(model, library)
     settings = settings_for(model, _settings(args))
     with _batch(args, state, questions) as (batch, todo):
         asked = [q for q in questions if batch is None or not batch.has(q)]
@@ -804,7 +798,7 @@ def run_eval_squad(args: argparse.Namespace, out: TextIO) -> int:
 
     paragraphs = load_squad(args.dataset, args.whole_articles)
     assistant = _assistant(args)
-    asked = ask_all(assistant, paragraphs, _count_progress("questions answered"))
+    asked = ask_all(assistant, paragraphs, counted_progress("questions answered"))
     predictions = {a.question.qid: a.prediction for a in asked}
     _write_json(args.predictions, predictions)
     scores = evaluate([a.question for a in asked], predictions)
@@ -867,26 +861,6 @@ def run_model_install(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-def _count_progress(what: str) -> Callable[[int, int], None]:
-    """Report long counted work on stderr at every 5%, with the time left."""
-    began = time.perf_counter()
-    next_mark = 5
-
-    def report(done: int, total: int) -> None:
-        nonlocal next_mark
-        percent = 100 * done // total
-        if percent >= next_mark:
-            next_mark = percent - percent % 5 + 5
-            elapsed = time.perf_counter() - began
-            left = elapsed / done * (total - done)
-            print(
-                f"{done} of {total} {what} ({percent}%, about {left:.0f} s left)",
-                file=sys.stderr, flush=True,
-            )  # fmt: skip
-
-    return report
-
-
 def _download_progress() -> Callable[[str, int, int | None], None]:
     shown: dict[str, int] = {}
 
@@ -944,7 +918,7 @@ def run_model_calibrate(args: argparse.Namespace, out: TextIO) -> int:
     groups = squad2_groups(articles)
     fitted_on = {"data": args.data.name, "articles": [a["title"] for a in articles]}
     calibration = calibrate(
-        model, groups, fitted_on, progress=_count_progress("questions answered")
+        model, groups, fitted_on, progress=counted_progress("questions answered")
     )
     manifest = {**model.manifest, "calibration": calibration.to_json()}
     _write_json(model.path / MANIFEST_NAME, manifest)

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from desktop_qa.core.config import ReaderSettings
 from desktop_qa.core.errors import InputError
+from desktop_qa.terminal_progress import counted_progress
 
 if TYPE_CHECKING:
     from desktop_qa.core.indexing import IndexReport, WindowSpec
@@ -128,28 +127,11 @@ def _indexing(work: Callable[[Callable[[int, int], None]], IndexReport]) -> Inde
     from desktop_qa.core.errors import CancelledError
 
     try:
-        report = work(_progress())
+        report = work(counted_progress("files", lead="indexed "))
     except KeyboardInterrupt as exc:
         raise CancelledError(
             "stopped; the documents indexed so far are kept: run 'desktop-qa library sync' to go on"
         ) from exc
-    return report
-
-
-def _progress() -> Callable[[int, int], None]:
-    began = time.perf_counter()
-    shown = -1
-
-    def report(done: int, total: int) -> None:
-        nonlocal shown
-        percent = 100 * done // total if total else 100
-        if percent == shown or (percent % 5 and done != total):
-            return
-        shown = percent
-        elapsed = time.perf_counter() - began
-        left = f", about {elapsed / done * (total - done):.0f} s left" if done else ""
-        print(f"indexed {done} of {total} files ({percent}%{left})", file=sys.stderr, flush=True)
-
     return report
 
 

@@ -22,6 +22,8 @@ from desktop_qa.core.document import Document
 from desktop_qa.core.errors import InputError, OutputError
 from desktop_qa.core.export import spreadsheet_safe
 from desktop_qa.core.history import now
+from desktop_qa.core.library import INDEXED, Library
+from desktop_qa.core.model import ModelInfo
 from desktop_qa.core.reader import Answer
 
 COLUMNS = (
@@ -35,6 +37,17 @@ def reading_state(model_name: str, model_version: str, hashes: Iterable[str]) ->
     """A short name for what answers are read from: the model and the documents."""
     digest = hashlib.sha256("\n".join([model_name, model_version, *sorted(hashes)]).encode())
     return digest.hexdigest()[:16]
+
+
+def document_state(model: ModelInfo, hashes: Iterable[str]) -> str:
+    """The reading state of documents read on their own (one PDF, or a folder)."""
+    return reading_state(model.name, model.version, [*hashes, ""])
+
+
+def library_state(model: ModelInfo, library: Library) -> str:
+    """The reading state of a saved library: its indexed documents and how they were cut."""
+    hashes = [d.sha256 or "" for d in library.documents(INDEXED)]
+    return reading_state(model.name, model.version, [*hashes, library.windows_key() or ""])
 
 
 def snippet(document: Document, answer: Answer) -> str:

@@ -44,7 +44,7 @@ from desktop_qa.core.assistant import (
     ask_library,
     ask_saved_library,
 )
-from desktop_qa.core.batch import reading_state, rows_for
+from desktop_qa.core.batch import document_state, library_state, rows_for
 from desktop_qa.core.cache import DocumentCache
 from desktop_qa.core.config import ReaderSettings
 from desktop_qa.core.document import Document, open_pdf
@@ -441,7 +441,7 @@ class MainWindow(QMainWindow):
                     raise CancelledError("the list was stopped")
                 if target is None:
                     assert opened is not None
-                    state = reading_state(model.name, model.version, [opened.document.sha256])
+                    state = document_state(model, [opened.document.sha256])
                     result = assistant.ask(opened, question, cancelled=cancelled)
                     pairs = [(opened.document, answer) for answer in result.answers]
                     store.record(opened.document, result, *facts)
@@ -449,9 +449,7 @@ class MainWindow(QMainWindow):
                 else:
                     name, only = target
                     with Library(name) as library:
-                        hashes = [d.sha256 or "" for d in library.documents("indexed")]
-                        key = library.windows_key() or ""
-                        state = reading_state(model.name, model.version, [*hashes, key])
+                        state = library_state(model, library)
                         found = ask_saved_library(assistant, library, question, cancelled, only)
                     store.record_library(name, found, *facts)
                     pairs = [(item.document, item.answer) for item in found.answers]
