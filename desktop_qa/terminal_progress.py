@@ -8,19 +8,22 @@ from collections.abc import Callable
 
 
 def counted_progress(what: str, lead: str = "") -> Callable[[int, int], None]:
-    """Report ``{lead}done of total {what}`` on stderr at every 5% and at the end, with
-    the time left."""
+    """Report ``{lead}done of total {what}`` on stderr once at each 5 percent mark
+    passed and at the end, with the time left."""
     began = time.perf_counter()
-    shown = -1
+    next_mark = 5
 
     def report(done: int, total: int) -> None:
-        nonlocal shown
+        nonlocal next_mark
         percent = 100 * done // total if total else 100
-        if percent == shown or (percent % 5 and done != total):
+        if percent < next_mark and done != total:
             return
-        shown = percent
+        next_mark = percent - percent % 5 + 5
         elapsed = time.perf_counter() - began
-        left = f", about {elapsed / done * (total - done):.0f} s left" if done else ""
-        print(f"{lead}{done} of {total} {what} ({percent}%{left})", file=sys.stderr, flush=True)
+        left = elapsed / done * (total - done) if done else 0.0
+        print(
+            f"{lead}{done} of {total} {what} ({percent}%, about {left:.0f} s left)",
+            file=sys.stderr, flush=True,
+        )  # fmt: skip
 
     return report
