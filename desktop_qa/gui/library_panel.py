@@ -155,7 +155,7 @@ class LibraryPanel(QWidget):
         self.add_folder_button.clicked.connect(self.choose_folder)
         self.sync_button.clicked.connect(self.sync)
         self.remove_button.clicked.connect(self.remove_selected)
-        self.cancel_button.clicked.connect(self.runner.cancel)
+        self.cancel_button.clicked.connect(lambda: self.runner.cancel())
         self.table.doubleClicked.connect(self._opened)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self.target_changed.emit())
         self.target.idToggled.connect(lambda *_: self.target_changed.emit())

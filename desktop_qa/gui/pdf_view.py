@@ -9,6 +9,11 @@ is never run. pymupdf runs no PDF JavaScript.
 
 Boxes are in PDF points (pymupdf page coordinates), the same ones the core
 returns, scaled by the zoom.
+
+Jumps (a followed link, an outline entry, a thumbnail, an answer) remember
+where the view was, so ``back`` and ``forward`` walk them as in a browser. Dark
+pages invert text and background but keep each image in its own colours;
+only what is shown changes, never the document.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ HIGHLIGHT_EDGE = QColor(230, 140, 0, 200)
 SEARCH_HIT = QColor(60, 140, 255, 60)
 CURRENT_HIT = QColor(60, 140, 255, 140)
 SELECTION = QColor(40, 110, 220, 50)
+MAX_JUMPS = 100
 CLICK_SLOP = 4  # pixels a press may move and still be a click (on a link)
 WEB_SCHEMES = ("http://", "https://", "mailto:")
 
@@ -85,7 +91,8 @@ class PageWidget(QWidget):
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt's name
         painter = QPainter(self)
-        painter.fillRect(self.rect(), Qt.GlobalColor.white)
+        paper = Qt.GlobalColor.black if self.view.dark_pages else Qt.GlobalColor.white
+        painter.fillRect(self.rect(), paper)
         painter.drawPixmap(self.rect(), self.view.pixmap(self.index))
         zoom = self.view.zoom
 
@@ -137,6 +144,7 @@ class PdfView(QScrollArea):
     """Pages one under the other; zoom, page navigation and highlighted boxes."""
 
     page_changed = Signal(int)  # the 1-based page at the top of the view
+    jumped = Signal()  # a jump was made or walked back or forward
     zoom_changed = Signal(float)
     web_link_clicked = Signal(str)  # a web address the user clicked; the window asks first
     link_refused = Signal(str)  # a clicked link desktop-qa never follows, in words
@@ -155,6 +163,9 @@ class PdfView(QScrollArea):
         self._hits: dict[int, list[tuple[Box, bool]]] = {}
         self._links: dict[int, list[dict[str, Any]]] = {}
         self.selection: tuple[int, Box] | None = None
+        self.dark_pages = False
+        self._back: list[tuple[int, float]] = []
+        self._forward: list[tuple[int, float]] = []
         self._last_page = 0
         self.verticalScrollBar().valueChanged.connect(self._scrolled)
 
@@ -178,6 +189,7 @@ class PdfView(QScrollArea):
         ]
         self._layout_pages()
         self._last_page = 0
+        self._back, self._forward = [], []
         self.go_to_page(1)
 
     def close_document(self) -> None:
@@ -222,7 +234,7 @@ class PdfView(QScrollArea):
             return cached
         assert self.pdf is not None
         scale = self.zoom * self.devicePixelRatioF()
-        rendered = self.pdf[index].get_pixmap(matrix=pymupdf.Matrix(scale, scale), alpha=False)
+        rendered = self.render_page(index, scale)
         image = QImage(
             rendered.samples, rendered.width, rendered.height, rendered.stride,
             QImage.Format.Format_RGB888,
@@ -233,6 +245,28 @@ class PdfView(QScrollArea):
         while len(self._cache) > CACHE_PAGES:
             self._cache.popitem(last=False)
         return pixmap
+
+    def render_page(self, index: int, scale: float) -> pymupdf.Pixmap:
+        """Page ``index`` at ``scale`` pixels per point, dark when pages are dark."""
+        assert self.pdf is not None
+        page = self.pdf[index]
+        matrix = pymupdf.Matrix(scale, scale)
+        rendered = page.get_pixmap(matrix=matrix, alpha=False)
+        if self.dark_pages:
+            rendered.invert_irect(rendered.irect)
+            for image in _image_boxes(page):  # inverted twice: their own colours again
+                area = (pymupdf.Rect(image) * matrix).irect & rendered.irect
+                if not area.is_empty:
+                    rendered.invert_irect(area)
+        return rendered
+
+    def set_dark_pages(self, dark: bool) -> None:
+        """Show pages dark (text and background inverted, images kept) or as printed."""
+        if dark != self.dark_pages:
+            self.dark_pages = dark
+            self._cache.clear()
+            for widget in self.pages:
+                widget.update()
 
     @property
     def rendered_pages(self) -> list[int]:
@@ -290,7 +324,7 @@ class PdfView(QScrollArea):
         if page is not None:
             target = link.get("to")
             y = target.y if isinstance(target, pymupdf.Point) and target.y > 0 else None
-            self.go_to_page(page + 1, y)
+            self.jump(page + 1, y)
         elif kind == pymupdf.LINK_URI and str(link.get("uri", "")).lower().startswith(WEB_SCHEMES):
             self.web_link_clicked.emit(str(link["uri"]))
         else:
@@ -329,6 +363,45 @@ class PdfView(QScrollArea):
         offset = 0 if y is None else max(0, round(y * self.zoom) - self.viewport().height() // 3)
         self.verticalScrollBar().setValue(page.y() + offset - (PAGE_GAP if y is None else 0))
 
+    def jump(self, number: int, y: float | None = None) -> None:
+        """``go_to_page`` that ``back`` returns from."""
+        if self.pages:
+            self._back = [*self._back, self.position()][-MAX_JUMPS:]
+            self._forward = []
+        self.go_to_page(number, y)
+        self.jumped.emit()
+
+    def back(self) -> None:
+        """Return to where the view was before the last jump."""
+        if self._back and self.pages:
+            self._forward.append(self.position())
+            self._restore(self._back.pop())
+
+    def forward(self) -> None:
+        """Go again to where ``back`` came from."""
+        if self._forward and self.pages:
+            self._back.append(self.position())
+            self._restore(self._forward.pop())
+
+    def can_go_back(self) -> bool:
+        return bool(self._back)
+
+    def can_go_forward(self) -> bool:
+        return bool(self._forward)
+
+    def position(self) -> tuple[int, float]:
+        """Where the view is: the 1-based page at its top edge and how far down that page
+        the edge is, in points (so a position survives zooming)."""
+        top = self.verticalScrollBar().value()
+        page = next((p for p in self.pages if p.y() + p.height() + PAGE_GAP > top), self.pages[-1])
+        return page.index + 1, (top - page.y()) / self.zoom
+
+    def _restore(self, position: tuple[int, float]) -> None:
+        number, offset = position
+        page = self.pages[max(1, min(number, len(self.pages))) - 1]
+        self.verticalScrollBar().setValue(page.y() + round(offset * self.zoom))
+        self.jumped.emit()
+
     def current_page(self) -> int:
         """The 1-based page at the top of the view."""
         top = self.verticalScrollBar().value() + self.viewport().height() // 4
@@ -342,11 +415,11 @@ class PdfView(QScrollArea):
         if zoom == self.zoom or not self.pages:
             self.zoom = zoom
             return
-        page = self.current_page()
+        position = self.position()
         self.zoom = zoom
         self._cache.clear()
         self._layout_pages()
-        self.go_to_page(page)
+        self._restore(position)
         self.zoom_changed.emit(zoom)
 
     def zoom_in(self) -> None:
@@ -394,3 +467,11 @@ class PdfView(QScrollArea):
         if page != self._last_page:
             self._last_page = page
             self.page_changed.emit(page)
+
+
+def _image_boxes(page: pymupdf.Page) -> list[Box]:
+    """Where the page draws images (points); a page whose list cannot be read has none."""
+    try:
+        return [tuple(info["bbox"]) for info in page.get_image_info()]
+    except (RuntimeError, ValueError):
+        return []

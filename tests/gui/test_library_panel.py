@@ -17,7 +17,8 @@ from desktop_qa.core.chunking import QATokenizer
 from desktop_qa.core.config import ReaderSettings
 from desktop_qa.core.history import HistoryStore
 from desktop_qa.core.model import load_model_info
-from desktop_qa.gui.main_window import MainWindow, WorkerState
+from desktop_qa.gui.main_window import MainWindow
+from desktop_qa.gui.worker import WorkerState
 from tests.core.test_library import town_pdf
 from tests.oracle import PhraseOracle, calibrated_copy
 
@@ -57,7 +58,7 @@ def test_a_dropped_folder_is_indexed_without_blocking_the_window_then_asked(
         town_pdf(folder / f"town{n:02d}.pdf", n, pages=4)
     (folder / "broken.pdf").write_bytes(b"%PDF-1.7 nothing")
     panel = main.library_panel
-    main.side.setCurrentWidget(panel)
+    main.library_dock.show()
     gaps: list[float] = []
     last = time.perf_counter()
 
@@ -118,7 +119,7 @@ def test_indexing_can_be_cancelled_and_keeps_what_it_indexed(
     for n in range(40):
         town_pdf(folder / f"town{n:02d}.pdf", n, pages=6)
     panel = main.library_panel
-    main.side.setCurrentWidget(panel)
+    main.library_dock.show()
     with qtbot.waitSignal(panel.runner.cancelled, timeout=120_000):
         panel.add_paths([folder])
         qtbot.waitUntil(lambda: panel.progress.value() >= 2, timeout=60_000)

@@ -23,7 +23,9 @@ from desktop_qa.core.history import HistoryStore
 from desktop_qa.core.model import load_model_info, resolve_model
 from desktop_qa.core.reader import OnnxQAModel
 from desktop_qa.gui.dialogs import load_reader_settings, save_reader_settings
-from desktop_qa.gui.main_window import MainWindow, WorkerState
+from desktop_qa.gui.document_tab import DocumentTab
+from desktop_qa.gui.main_window import MainWindow
+from desktop_qa.gui.worker import WorkerState
 from tests.checkpoints import checkpoint
 from tests.conftest import shared_file
 from tests.pdfs import encrypted_pdf, scanned_pdf, text_pdf
@@ -66,6 +68,13 @@ def window(
     made = make_window(qtbot, tmp_path, tiny_model)
     yield made
     made[0].close()
+
+
+def front(window: MainWindow) -> DocumentTab:
+    """The document tab in front, which the test expects to be there."""
+    tab = window.tab
+    assert tab is not None
+    return tab
 
 
 def open_and_wait(qtbot: QtBot, window: MainWindow, path: Path) -> None:
@@ -212,11 +221,11 @@ def test_find_marks_every_match_and_steps_through_them(
     main, _ = window
     open_and_wait(qtbot, main, shared_file("corpus", "alexnet.pdf"))
     qtbot.keyClicks(main.find_box, "dropout")
-    assert document_count(main, "dropout") == len(main._hits) > 3
-    first_page = main._hits[main._hit][0][0]
+    assert document_count(main, "dropout") == len(front(main).hits) > 3
+    first_page = front(main).hits[front(main).hit][0][0]
     assert any(current for _, current in main.view.search_hits_on(first_page - 1))
     qtbot.keyClick(main.find_box, Qt.Key.Key_Return)
-    assert main._hit == 1 or len(main._hits) == 1
+    assert front(main).hit == 1 or len(front(main).hits) == 1
     main.find_box.clear()
     assert not any(main.view.search_hits_on(i) for i in range(main.view.page_count))
 
@@ -254,7 +263,7 @@ def test_settings_dialog_applies_and_keeps_its_values(
 ) -> None:
     main, _ = window
     open_and_wait(qtbot, main, shared_file("corpus", "alexnet.pdf"))
-    dialog = main.open_settings()
+    dialog = main.models.open_settings()
     dialog.spins["top_k"].setValue(3)
     dialog.spins["stride"].setValue(64)
     dialog.provider.setCurrentText("cpu")
@@ -357,11 +366,11 @@ def test_without_a_model_a_document_can_still_be_read_and_searched(
     assert main.first_run is not None
     main.first_run.reject()
     main.open_file(shared_file("corpus", "alexnet.pdf"))
-    qtbot.waitUntil(lambda: main.text_only is not None, timeout=30_000)
+    qtbot.waitUntil(lambda: front(main).text_only is not None, timeout=30_000)
     assert not main.ask_panel.question.isEnabled()
     assert "can be read and searched" in main.ask_panel.status.text()
     qtbot.keyClicks(main.find_box, "dropout")
-    assert main._hits
+    assert front(main).hits
     main.close()
 
 
@@ -374,7 +383,7 @@ def test_a_folder_of_pdfs_is_asked_at_once_and_answers_open_their_document(
     (library / "alexnet.pdf").write_bytes(shared_file("corpus", "alexnet.pdf").read_bytes())
     text_pdf(library / "castle.pdf", ["The castle was built in 1066 by the duke."])
     main.open_library(library)
-    qtbot.waitUntil(lambda: len(main.library) == 2, timeout=60_000)
+    qtbot.waitUntil(lambda: len(front(main).folder) == 2, timeout=60_000)
     assert "Library: 2 PDFs" in main.ask_panel.status.text()
     ask(qtbot, main, "When was the castle built?")
     shown = main.ask_panel._shown
