@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
     QFileDialog,
+    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QInputDialog,
@@ -108,6 +109,9 @@ class LibraryPanel(QWidget):
         self.table.setAccessibleName("Documents of the library")
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().hide()
+        header = self.table.horizontalHeader()
+        for column in (1, 2):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         self.add_files_button = QPushButton("Add PDFs…")
         self.add_folder_button = QPushButton("Add Folder…")
         self.sync_button = QPushButton("Sync")
@@ -129,14 +133,15 @@ class LibraryPanel(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.choice, 1)
         top.addWidget(self.new_button)
-        buttons = QHBoxLayout()
-        for push in (self.add_files_button, self.add_folder_button, self.sync_button,
-                     self.remove_button):  # fmt: skip
-            buttons.addWidget(push)
+        buttons = QGridLayout()  # two by two: the panel shares a narrow side with the outline
+        for place, push in enumerate((self.add_files_button, self.add_folder_button,
+                                      self.sync_button, self.remove_button)):  # fmt: skip
+            buttons.addWidget(push, place // 2, place % 2)
         working = QHBoxLayout()
         working.addWidget(self.progress, 1)
         working.addWidget(self.cancel_button)
-        asking = QHBoxLayout()
+        asking = QVBoxLayout()
+        asking.setSpacing(2)
         asking.addWidget(QLabel("Questions go to:"))
         for button in (self.ask_document, self.ask_library, self.ask_selection):
             asking.addWidget(button)

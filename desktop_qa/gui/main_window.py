@@ -112,7 +112,8 @@ class MainWindow(QMainWindow):
                                        Qt.DockWidgetArea.LeftDockWidgetArea)  # fmt: skip
         self.library_panel = LibraryPanel(self._window_spec)
         self.library_dock = self._dock("Library", "library-dock", self.library_panel,
-                                       Qt.DockWidgetArea.RightDockWidgetArea)  # fmt: skip
+                                       Qt.DockWidgetArea.LeftDockWidgetArea)  # fmt: skip
+        self.tabifyDockWidget(self.sidebar_dock, self.library_dock)
         self.find_box = QLineEdit()
         self.find_box.setPlaceholderText("Find in document (Ctrl+F)")
         self.find_box.setAccessibleName("Find in document")
@@ -245,6 +246,7 @@ class MainWindow(QMainWindow):
         edit = self.menuBar().addMenu("&Edit")
         action("&Copy selected text", lambda: self._current_view_do("copy_selection"),
                QKeySequence.StandardKey.Copy, edit)  # fmt: skip
+        action("&Ask a Question", self.focus_question, "Ctrl+L", edit)
         action("&Find…", self.focus_find, QKeySequence.StandardKey.Find, edit)
         action("Find &Next", lambda: self._current_tab_do("find_next"),
                QKeySequence.StandardKey.FindNext, edit)  # fmt: skip
@@ -281,6 +283,7 @@ class MainWindow(QMainWindow):
         view.addAction(sidebar)
         library = self.library_dock.toggleViewAction()
         library.setShortcut(QKeySequence("Ctrl+Shift+B"))
+        library.toggled.connect(self._library_toggled)
         view.addAction(library)
 
         help_menu = self.menuBar().addMenu("&Help")
@@ -493,9 +496,15 @@ class MainWindow(QMainWindow):
         self._submit("folder", jobs.open_folder(self.worker, paths), tab)
         return tab
 
+    def _library_toggled(self, shown: bool) -> None:
+        """The library shares the left side with the outline; shown, it comes in front."""
+        if shown:
+            QTimer.singleShot(0, self.library_dock.raise_)
+
     def _show_library(self, name: str) -> None:
         """From the welcome page: the library panel, on that library, asked as a whole."""
         self.library_dock.show()
+        self.library_dock.raise_()
         self.library_panel.refresh_names(name)
         self.library_panel.ask_library.setChecked(True)
 
@@ -784,6 +793,11 @@ class MainWindow(QMainWindow):
 
     # --- misc --------------------------------------------------------------------
 
+    def focus_question(self) -> None:
+        if self.tab is not None:
+            self.tab.ask_panel.question.setFocus()
+            self.tab.ask_panel.question.selectAll()
+
     def focus_find(self) -> None:
         self.find_box.setFocus()
         self.find_box.selectAll()
@@ -878,6 +892,7 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         else:
             self.resize(1280, 820)
+            self.resizeDocks([self.sidebar_dock], [330], Qt.Orientation.Horizontal)
         state = self.settings.value("window_state")
         if isinstance(state, QByteArray):
             self.restoreState(state)
