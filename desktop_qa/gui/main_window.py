@@ -400,7 +400,10 @@ class MainWindow(QMainWindow):
         name = tab.path.name if tab.path is not None else tab.title
         self.setWindowTitle(f"{tab.title} - desktop-qa")
         self.status_document.setText(name)
+        self.page_box.blockSignals(True)  # a smaller maximum must not move the new tab's view
         self.page_box.setMaximum(max(1, tab.view.page_count))
+        self.page_box.setValue(tab.view.current_page())
+        self.page_box.blockSignals(False)
 
     def _paths(self) -> list[Path]:
         return [tab.path for tab in self.all_tabs() if tab.path is not None and not tab.folder]
