@@ -49,7 +49,6 @@ STAND_IN_NOTICE = (
     "note: {name} is a random-weight stand-in model for tests and benchmarks; "
     "its answers are meaningless"
 )
-SNIPPET_CHARS = 60
 
 log = logging.getLogger(PROG)
 
@@ -763,17 +762,17 @@ def result_json(result: ReadResult, opened: OpenDocument, provider: str) -> dict
 
 
 def format_result(result: ReadResult, opened: OpenDocument, provider: str) -> str:
-    """Readable answers with page numbers and a snippet of surrounding text."""
+    """Readable answers with page numbers, each in its sentence."""
+    from desktop_qa.core.answer_context import answer_context
+
     text = opened.document.text
     lines = [f"Q: {result.question}"]
     if result.no_answer:
         lines.append("  Not found in this document." + (" Best guesses:" if result.answers else ""))
     for rank, answer in enumerate(result.answers, 1):
-        before = text[max(0, answer.char_start - SNIPPET_CHARS) : answer.char_start]
-        after = text[answer.char_end : answer.char_end + SNIPPET_CHARS]
-        snippet = " ".join(f"{before}[{answer.text}]{after}".split())
+        snippet = answer_context(text, answer.char_start, answer.char_end).marked()
         lines.append(f"  {rank}. {answer.text}")
-        lines.append(f"     page {answer.page}, {how_sure(answer)}: …{snippet}…")
+        lines.append(f"     page {answer.page}, {how_sure(answer)}: {snippet}")
     name = opened.document.path.name if opened.document.path else opened.document.title
     lines.append(
         f"  ({name}, {opened.document.page_count} pages, "

@@ -30,7 +30,6 @@ COLUMNS = (
     "question", "rank", "answer", "confidence", "document", "document_path", "page",
     "snippet", "no_answer", "state", "asked_at",
 )  # fmt: skip
-SNIPPET_CONTEXT = 80
 
 
 def reading_state(model_name: str, model_version: str, hashes: Iterable[str]) -> str:
@@ -51,10 +50,10 @@ def library_state(model: ModelInfo, library: Library) -> str:
 
 
 def snippet(document: Document, answer: Answer) -> str:
-    """The answer in its surrounding text, on one line."""
-    start = max(0, answer.char_start - SNIPPET_CONTEXT)
-    end = min(len(document.text), answer.char_end + SNIPPET_CONTEXT)
-    return " ".join(document.text[start:end].split())
+    """The answer in its sentence, on one line, the answer in brackets."""
+    from desktop_qa.core.answer_context import answer_context
+
+    return answer_context(document.text, answer.char_start, answer.char_end).marked()
 
 
 def rows_for(

@@ -14,15 +14,16 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QSplitter, QTabWidget, QVBoxLayout, QWidget
 
+from desktop_qa.core.answer_context import AnswerContext, answer_context
 from desktop_qa.core.assistant import LibraryResult, OpenDocument
 from desktop_qa.core.document import Document
 from desktop_qa.core.history import StoredQuestion
 from desktop_qa.core.reader import Answer, ReadResult
-from desktop_qa.gui.ask_panel import AskPanel, ShownAnswer
+from desktop_qa.gui.answer_cards import rank_colour
+from desktop_qa.gui.ask_panel import AskPanel, Box, ShownAnswer
 from desktop_qa.gui.history_panel import HistoryPanel
 from desktop_qa.gui.pdf_view import PdfView
 
-SNIPPET_CHARS = 50
 MAX_FIND_HITS = 2000
 
 Hit = list[tuple[int, tuple[float, float, float, float]]]
@@ -107,29 +108,26 @@ class DocumentTab(QWidget):
     # --- answers -------------------------------------------------------------------
 
     def highlight(self, answer: ShownAnswer) -> None:
-        """Show an answer's boxes, jumping to them (Alt+Left returns)."""
+        """Show the chosen answer strongly in its rank's colour with its sentence, the
+        other answers on the same document faintly in theirs; jump there (Alt+Left
+        returns) and make it stand out for a moment."""
         if answer.document is not None and answer.document != self.path:
             self._show_other_document(answer.document)
-        self.view.set_highlights(list(answer.boxes))
+        shown = self.ask_panel.shown()
+        rank = next((r for r, a in enumerate(shown, 1) if a is answer), 1)
+        others = [(rank_colour(r), a.boxes) for r, a in enumerate(shown, 1)
+                  if a is not answer and a.document == answer.document]  # fmt: skip
+        self.view.set_highlights(answer.boxes, rank_colour(rank), others, answer.context_boxes)
         if answer.boxes:
             page, box = answer.boxes[0]
             self.view.jump(page, box[1])
         else:
             self.view.jump(answer.page)
+        self.view.emphasise()
 
     def _shown(self, answers: list[Answer]) -> list[ShownAnswer]:
-        text = self.opened.document.text if self.opened is not None else ""
-        return [
-            ShownAnswer(
-                a.text,
-                a.score,
-                a.page,
-                tuple((f.page, f.box) for f in a.fragments),
-                snippet(text, a.char_start, a.char_end),
-                confidence=a.confidence,
-            )
-            for a in answers
-        ]
+        document = self.opened.document if self.opened is not None else None
+        return [shown_answer(a, document) for a in answers]
 
     def show_result(self, result: ReadResult, question_id: int | None) -> None:
         self.asking = None
@@ -144,19 +142,7 @@ class DocumentTab(QWidget):
             self.ask_panel.show_answers(shown, False, "Best so far, still reading…", reading=True)
 
     def show_library_result(self, result: LibraryResult) -> None:
-        shown = [
-            ShownAnswer(
-                item.answer.text,
-                item.answer.score,
-                item.answer.page,
-                tuple((f.page, f.box) for f in item.answer.fragments),
-                snippet(item.document.text, item.answer.char_start, item.answer.char_end),
-                None,
-                item.document.path,
-                item.answer.confidence,
-            )
-            for item in result.answers
-        ]
+        shown = [shown_answer(item.answer, item.document, named=True) for item in result.answers]
         note = reading_note(result.windows, result.windows_total, result.elapsed_ms)
         self.ask_panel.show_answers(shown, result.no_answer, note)
 
@@ -168,18 +154,21 @@ class DocumentTab(QWidget):
             return
         self.side.setCurrentWidget(self.ask_panel)
         self.ask_panel.question.setText(question.text)
-        text = self.opened.document.text if self.opened and not library else ""
-        shown = [
-            ShownAnswer(
+        document = self.opened.document if self.opened and not library else None
+        shown = []
+        for a in question.answers:
+            context = (answer_context(document.text, a.char_start, a.char_end)
+                       if document is not None else None)  # fmt: skip
+            shown.append(ShownAnswer(
                 a.text, a.score, a.page,
                 tuple((int(b[0]), (b[1], b[2], b[3], b[4])) for b in a.boxes),
-                snippet(text, a.char_start, a.char_end) if text else a.text,
+                context.marked() if context is not None else a.text,
                 a.verdict,
                 Path(a.document_path) if library and a.document_path else None,
                 a.confidence,
-            )
-            for a in question.answers
-        ]  # fmt: skip
+                a.document_title if library else self.title,
+                _context_boxes(document, context),
+            ))  # fmt: skip
         self.question_id = question.id
         where = f"library {question.library}, " if library else ""
         self.ask_panel.show_answers(
@@ -227,7 +216,27 @@ def reading_note(windows: int, total: int, elapsed_ms: float) -> str:
     return f"{windows} of {total} windows read in {elapsed_ms / 1000:.1f} s"
 
 
-def snippet(text: str, start: int, end: int) -> str:
-    before = text[max(0, start - SNIPPET_CHARS) : start]
-    after = text[end : end + SNIPPET_CHARS]
-    return " ".join(f"{before}[{text[start:end]}]{after}".split())
+def shown_answer(answer: Answer, document: Document | None, named: bool = False) -> ShownAnswer:
+    """An answer as a card shows it: in its sentence, the sentence's boxes for the page,
+    the document's title to cite; ``named``: from several documents, so it names its
+    document."""
+    context = (answer_context(document.text, answer.char_start, answer.char_end)
+               if document is not None else None)  # fmt: skip
+    return ShownAnswer(
+        answer.text, answer.score, answer.page,
+        tuple((f.page, f.box) for f in answer.fragments),
+        context.marked() if context is not None else answer.text,
+        None,
+        document.path if named and document is not None else None,
+        answer.confidence,
+        document.title if document is not None else "",
+        _context_boxes(document, context),
+    )  # fmt: skip
+
+
+def _context_boxes(
+    document: Document | None, context: AnswerContext | None
+) -> tuple[tuple[int, Box], ...]:
+    if document is None or context is None:
+        return ()
+    return tuple((f.page, f.box) for f in document.fragments(context.start, context.end))

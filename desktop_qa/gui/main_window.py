@@ -246,6 +246,7 @@ class MainWindow(QMainWindow):
         edit = self.menuBar().addMenu("&Edit")
         action("&Copy selected text", lambda: self._current_view_do("copy_selection"),
                QKeySequence.StandardKey.Copy, edit)  # fmt: skip
+        action("Copy the &Answer with Its Citation", self.copy_answer, "Ctrl+Shift+C", edit)
         action("&Ask a Question", self.focus_question, "Ctrl+L", edit)
         action("&Find…", self.focus_find, QKeySequence.StandardKey.Find, edit)
         action("Find &Next", lambda: self._current_tab_do("find_next"),
@@ -795,6 +796,11 @@ class MainWindow(QMainWindow):
         self.sidebar.refresh()
 
     # --- misc --------------------------------------------------------------------
+
+    def copy_answer(self) -> None:
+        """Copy the chosen answer as “answer” — title, p. N."""
+        copied = self.tab.ask_panel.copy_citation() if self.tab is not None else ""
+        self.statusBar().showMessage(f"Copied {copied}" if copied else "No answer to copy", 4000)
 
     def focus_question(self) -> None:
         if self.tab is not None:

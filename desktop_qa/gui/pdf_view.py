@@ -18,12 +18,14 @@ only what is shown changes, never the document.
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pymupdf
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QGuiApplication,
@@ -33,6 +35,7 @@ from PySide6.QtGui import (
     QMouseEvent,
     QPainter,
     QPaintEvent,
+    QPen,
     QPixmap,
     QWheelEvent,
 )
@@ -42,8 +45,8 @@ Box = tuple[float, float, float, float]
 PAGE_GAP = 12
 CACHE_PAGES = 24
 MIN_ZOOM, MAX_ZOOM = 0.25, 5.0
-HIGHLIGHT = QColor(255, 200, 0, 110)
-HIGHLIGHT_EDGE = QColor(230, 140, 0, 200)
+HIGHLIGHT = QColor(255, 196, 0)
+EMPHASIS_MS = 900  # how long a newly chosen answer's highlight stands out
 SEARCH_HIT = QColor(60, 140, 255, 60)
 CURRENT_HIT = QColor(60, 140, 255, 140)
 SELECTION = QColor(40, 110, 220, 50)
@@ -102,10 +105,17 @@ class PageWidget(QWidget):
 
         for box, current in self.view.search_hits_on(self.index):
             painter.fillRect(scaled(box), CURRENT_HIT if current else SEARCH_HIT)
+        colour = self.view.highlight_colour
+        for box in self.view.context_on(self.index):  # the answer's sentence, lightly
+            painter.fillRect(scaled(box), _with_alpha(colour, 45))
+        for other, box in self.view.other_answers_on(self.index):
+            painter.fillRect(scaled(box), _with_alpha(other, 70))
+        emphasised = self.view.is_emphasised()
         for box in self.view.highlights_on(self.index):
-            painter.fillRect(scaled(box), HIGHLIGHT)
-            painter.setPen(HIGHLIGHT_EDGE)
-            painter.drawRect(scaled(box))
+            painter.fillRect(scaled(box), _with_alpha(colour, 120))
+            edge = QPen(colour.darker(140 if emphasised else 115), 3 if emphasised else 1)
+            painter.setPen(edge)
+            painter.drawRect(scaled(box).adjusted(-1, -1, 1, 1) if emphasised else scaled(box))
         selection = self.view.selection
         if selection is not None and selection[0] == self.index:
             painter.fillRect(scaled(selection[1]), SELECTION)
@@ -160,6 +170,10 @@ class PdfView(QScrollArea):
         self._sizes: list[tuple[float, float]] = []
         self._cache: OrderedDict[tuple[int, float], QPixmap] = OrderedDict()
         self._highlights: dict[int, list[Box]] = {}
+        self._others: dict[int, list[tuple[QColor, Box]]] = {}
+        self._context: dict[int, list[Box]] = {}
+        self.highlight_colour = HIGHLIGHT
+        self._emphasis_ends = 0.0
         self._hits: dict[int, list[tuple[Box, bool]]] = {}
         self._links: dict[int, list[dict[str, Any]]] = {}
         self.selection: tuple[int, Box] | None = None
@@ -198,7 +212,7 @@ class PdfView(QScrollArea):
         self.pdf = None
         self._sizes = []
         self._cache.clear()
-        self._highlights = {}
+        self._highlights, self._others, self._context = {}, {}, {}
         self._hits = {}
         self._links = {}
         self.selection = None
@@ -275,16 +289,51 @@ class PdfView(QScrollArea):
 
     # --- highlights ----------------------------------------------------------------
 
-    def set_highlights(self, boxes: list[tuple[int, Box]]) -> None:
-        """Draw these (1-based page, box) highlights, replacing the previous ones."""
-        self._highlights = {}
+    def set_highlights(
+        self,
+        boxes: Sequence[tuple[int, Box]],
+        colour: QColor = HIGHLIGHT,
+        others: Sequence[tuple[QColor, Sequence[tuple[int, Box]]]] = (),
+        context: Sequence[tuple[int, Box]] = (),
+    ) -> None:
+        """Draw the chosen answer's (1-based page, box) highlights strongly in ``colour``,
+        its sentence ``context`` lightly, and the ``others`` answers faintly in their own
+        colours, replacing what was drawn before."""
+        self.highlight_colour = colour
+        self._highlights, self._others, self._context = {}, {}, {}
         for page, box in boxes:
             self._highlights.setdefault(page - 1, []).append(box)
+        for page, box in context:
+            self._context.setdefault(page - 1, []).append(box)
+        for other_colour, other_boxes in others:
+            for page, box in other_boxes:
+                self._others.setdefault(page - 1, []).append((other_colour, box))
         for widget in self.pages:
             widget.update()
 
     def highlights_on(self, index: int) -> list[Box]:
         return self._highlights.get(index, [])
+
+    def other_answers_on(self, index: int) -> list[tuple[QColor, Box]]:
+        return self._others.get(index, [])
+
+    def context_on(self, index: int) -> list[Box]:
+        return self._context.get(index, [])
+
+    def emphasise(self) -> None:
+        """Make the chosen answer's highlight stand out for a moment."""
+        self._emphasis_ends = time.monotonic() + EMPHASIS_MS / 1000
+        for index in self._highlights:
+            self.pages[index].update()
+        QTimer.singleShot(EMPHASIS_MS + 20, self._emphasis_over)
+
+    def is_emphasised(self) -> bool:
+        return time.monotonic() < self._emphasis_ends
+
+    def _emphasis_over(self) -> None:
+        for index in self._highlights:
+            if index < len(self.pages):
+                self.pages[index].update()
 
     def set_search_hits(self, hits: list[list[tuple[int, Box]]], current: int) -> None:
         """Mark search hits (each a list of (1-based page, box)); ``current`` stands out."""
@@ -475,3 +524,9 @@ def _image_boxes(page: pymupdf.Page) -> list[Box]:
         return [tuple(info["bbox"]) for info in page.get_image_info()]
     except (RuntimeError, ValueError):
         return []
+
+
+def _with_alpha(colour: QColor, alpha: int) -> QColor:
+    faded = QColor(colour)
+    faded.setAlpha(alpha)
+    return faded
