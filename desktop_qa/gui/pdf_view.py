@@ -168,7 +168,7 @@ class PdfView(QScrollArea):
         self.zoom = 1.0
         self.pages: list[PageWidget] = []
         self._sizes: list[tuple[float, float]] = []
-        self._cache: OrderedDict[tuple[int, float], QPixmap] = OrderedDict()
+        self._cache: OrderedDict[tuple[int, float, float], QPixmap] = OrderedDict()
         self._highlights: dict[int, list[Box]] = {}
         self._others: dict[int, list[tuple[QColor, Box]]] = {}
         self._context: dict[int, list[Box]] = {}
@@ -240,8 +240,8 @@ class PdfView(QScrollArea):
     # --- rendering -----------------------------------------------------------------
 
     def pixmap(self, index: int) -> QPixmap:
-        """The page rendered at the current zoom (cached)."""
-        key = (index, self.zoom)
+        """The page rendered at the current zoom and the screen's pixel ratio (cached)."""
+        key = (index, self.zoom, self.devicePixelRatioF())
         cached = self._cache.get(key)
         if cached is not None:
             self._cache.move_to_end(key)
@@ -285,7 +285,7 @@ class PdfView(QScrollArea):
     @property
     def rendered_pages(self) -> list[int]:
         """Pages rendered so far and still cached (for tests and diagnostics)."""
-        return sorted({index for index, _ in self._cache})
+        return sorted({index for index, _, _ in self._cache})
 
     # --- highlights ----------------------------------------------------------------
 

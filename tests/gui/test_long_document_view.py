@@ -1,0 +1,72 @@
+"""A 2,000-page PDF scrolled end to end: the view and the thumbnails keep a bounded
+number of rendered pages, whatever the length."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pymupdf
+import pytest
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from desktop_qa.gui.pdf_view import CACHE_PAGES, PdfView
+from desktop_qa.gui.sidebar import THUMBNAILS_KEPT, Sidebar
+
+PAGES = 2000
+
+
+@pytest.fixture(scope="module")
+def long_pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("long") / "long.pdf"
+    document = pymupdf.open()
+    for number in range(1, PAGES + 1):
+        document.new_page().insert_text((72, 300), f"Page {number} tells of castle {number}.")
+    document.save(path)
+    return path
+
+
+@pytest.mark.timeout(300)
+def test_scrolling_2000_pages_end_to_end_keeps_few_pages_rendered(
+    qtbot: QtBot, qapp: QApplication, long_pdf: Path
+) -> None:
+    view = PdfView()
+    qtbot.addWidget(view)
+    view.resize(700, 900)
+    view.show()
+    view.load(long_pdf)
+    view.set_zoom(0.5)
+    most = 0
+    seen = set()
+    for page in range(1, PAGES + 1, 25):
+        view.go_to_page(page)
+        view.pages[page - 1].repaint()
+        qapp.processEvents()
+        seen.update(view.rendered_pages)
+        most = max(most, len(view.rendered_pages))
+    view.go_to_page(PAGES)
+    view.pages[PAGES - 1].repaint()
+    assert PAGES - 1 in view.rendered_pages
+    assert len(seen) > CACHE_PAGES * 2  # many pages were rendered on the way down...
+    assert most <= CACHE_PAGES  # ...but never more than the cache holds at once
+
+    sidebar = Sidebar()
+    qtbot.addWidget(sidebar)
+    sidebar.resize(200, 900)
+    sidebar.show()
+    sidebar.show_document(view)
+    sidebar.setCurrentWidget(sidebar.thumbnails)
+    bar = sidebar.thumbnails.verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.maximum() > 0, timeout=10_000)
+    bar.setValue(0)  # it opened at the view's page, the last
+    most = 0
+    seen.clear()
+    while True:
+        qtbot.waitUntil(lambda: not sidebar._timer.isActive(), timeout=10_000)
+        seen.update(sidebar.rendered_thumbnails())
+        most = max(most, len(sidebar.rendered_thumbnails()))
+        if bar.value() >= bar.maximum():
+            break
+        bar.setValue(bar.value() + bar.pageStep() * 10)
+    assert {0, PAGES - 1} <= seen and len(seen) > THUMBNAILS_KEPT
+    assert most <= THUMBNAILS_KEPT
