@@ -21,6 +21,7 @@ import pytest
 from PySide6.QtGui import QImage
 
 from tests.conftest import shared_file
+from tests.gui.test_screenshot import screenshot_folder
 
 REPO = Path(__file__).resolve().parents[2]
 BUILT_IN = REPO / "models" / "desktop-qa-minilm-squad"
@@ -41,14 +42,6 @@ pytestmark = pytest.mark.skipif(
     any(shutil.which(tool) is None for tool in TOOLS),
     reason="needs Xvfb, xdotool and ImageMagick's import for a real window",
 )
-
-
-def screenshot_folder(tmp_path: Path) -> Path:
-    in_ci = REPO / "artifacts" / "screenshots"
-    default = in_ci if os.environ.get("CI") == "true" else tmp_path
-    folder = Path(os.environ.get("DESKTOP_QA_SCREENSHOTS", default))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 @pytest.fixture
