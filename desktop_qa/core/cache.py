@@ -25,7 +25,7 @@ from desktop_qa.core.document import Document, Page
 
 log = logging.getLogger(__name__)
 
-EXTRACTION_VERSION = 2
+EXTRACTION_VERSION = 3  # 3: titles from the first page when the PDF has none
 TOKENS_VERSION = 2  # 2: boundary marks tokens inside a word
 
 

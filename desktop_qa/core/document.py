@@ -257,12 +257,74 @@ def open_pdf(
                 raise EncryptedPDFError(f"{path}: wrong password for this PDF")
         if pdf.page_count == 0:
             raise DamagedPDFError(f"{path}: the PDF has no pages")
-        title = (pdf.metadata or {}).get("title") or path.stem
+        title = document_title(pdf, path)
         deadline = time.monotonic() + budget_s if budget_s > 0 else math.inf
         document = _build_document(pdf, path, sha256, title.strip(), progress, cancelled, deadline)
         if cache is not None and not pdf.is_encrypted and password is None:
             cache.store_document(document)
         return document
+
+
+def document_title(pdf: pymupdf.Document, path: Path) -> str:
+    """The title a reader would give: the PDF's own when it looks like one, else the
+    largest text at the top of the first page (papers often carry a file name or
+    nothing as their title), else the file name."""
+    declared = " ".join(str((pdf.metadata or {}).get("title") or "").split())
+    if _looks_like_a_title(declared):
+        return declared
+    try:
+        heading = _first_page_heading(pdf[0].get_text("rawdict", flags=_text_flags()))
+    except Exception:  # an unreadable first page: no heading
+        heading = ""
+    return heading or path.stem
+
+
+def _looks_like_a_title(text: str) -> bool:
+    words = text.split()
+    tool_made = text.lower().startswith(("microsoft word", "untitled")) or bool(
+        re.search(r"\.(docx?|tex|dvi|pdf|pptx?|indd|qxd)$", text.lower())
+    )
+    return len(words) >= 2 and not tool_made
+
+
+def _first_page_heading(page: dict[str, Any]) -> str:
+    """The first run of lines set in the page's largest type (and one font) in its top
+    half: a paper's title, without the authors beneath it."""
+    height = float(page.get("height") or 0) or 792.0
+    lines: list[tuple[float, str, float, float, str]] = []  # size, font, top, bottom, text
+    for block in page.get("blocks", []):
+        for line in block.get("lines", []):
+            if abs(line.get("dir", (1, 0))[1]) > 0.01:  # sideways, e.g. arXiv's margin stamp
+                continue
+            spans = line.get("spans", [])
+            chars: list[Char] = [(c["c"], tuple(c["bbox"])) for s in spans for c in s["chars"]]
+            text = " ".join("".join(c for c, _ in normalise_line(chars)).split())
+            top, bottom = float(line["bbox"][1]), float(line["bbox"][3])
+            if sum(c.isalpha() for c in text) < 3 or top > height / 2:
+                continue
+            weight: Counter[tuple[float, str]] = Counter()
+            for span in spans:
+                weight[(round(float(span["size"]) * 2) / 2, str(span["font"]))] += len(
+                    span["chars"]
+                )
+            (size, font), _ = weight.most_common(1)[0]
+            lines.append((size, font, top, bottom, text))
+    if not lines:
+        return ""
+    largest = max(size for size, *_ in lines)
+    body = sorted(size for size, *_ in lines)[len(lines) // 2]
+    if largest < body * 1.15:  # nothing stands out from the text: no heading
+        return ""
+    ordered = sorted(lines, key=lambda line: line[2])
+    first = next(line for line in ordered if line[0] == largest)
+    chosen, bottom = [first[4]], first[3]
+    for size, font, top, line_bottom, text in ordered[ordered.index(first) + 1 :]:
+        if (size, font) != first[:2] or top - bottom > (first[3] - first[2]) * 1.2:
+            break
+        chosen.append(text)
+        bottom = line_bottom
+    heading = " ".join(chosen)
+    return heading if len(heading) <= 250 else ""
 
 
 def _read_bytes(path: Path) -> bytes:

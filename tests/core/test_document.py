@@ -242,3 +242,36 @@ def test_plain_text_document_has_no_boxes() -> None:
     assert document.page_count == 1
     assert document.fragments(0, 7) == []
     assert document.page_at(10) == 1
+
+
+def test_a_paper_without_a_declared_title_is_named_by_its_first_page_heading() -> None:
+    titles = {
+        ("corpus", "flashattn.pdf"):
+            "FlashAttention: Fast and Memory-Efficient Exact Attention with IO-Awareness",
+        ("corpus", "library", "paper10.pdf"):
+            "GENERATIVE PRE-TRAINING FOR SPEECH WITH AUTOREGRESSIVE PREDICTIVE CODING",
+        ("corpus", "library", "paper14.pdf"):
+            "AN IMAGE IS WORTH 16X16 WORDS: TRANSFORMERS FOR IMAGE RECOGNITION AT SCALE",
+        ("corpus", "alexnet.pdf"):
+            "ImageNet Classification with Deep Convolutional Neural Networks",
+    }  # fmt: skip
+    for parts, title in titles.items():
+        assert open_pdf(shared_file(*parts)).title == title
+
+
+def test_a_tool_made_title_gives_way_to_the_heading_and_no_heading_to_the_file_name(
+    tmp_path: Path,
+) -> None:
+    made = pymupdf.open()
+    page = made.new_page()
+    page.insert_text((72, 100), "Castles of the North", fontsize=20)
+    page.insert_text((72, 140), "The castle was built in 1066 by the duke.", fontsize=10)
+    page.insert_text((72, 160), "It stood for three hundred years.", fontsize=10)
+    made.set_metadata({"title": "Microsoft Word - castles.docx"})
+    made.save(tmp_path / "castles.pdf")
+    assert open_pdf(tmp_path / "castles.pdf").title == "Castles of the North"
+
+    plain = pymupdf.open()
+    plain.new_page().insert_text((72, 100), "The castle was built in 1066.", fontsize=10)
+    plain.save(tmp_path / "notes-2024.pdf")
+    assert open_pdf(tmp_path / "notes-2024.pdf").title == "notes-2024"
