@@ -13,16 +13,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
-    QActionGroup,
     QCloseEvent,
-    QDesktopServices,
     QDragEnterEvent,
     QDropEvent,
-    QGuiApplication,
-    QKeySequence,
 )
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -31,18 +27,16 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMainWindow,
-    QMenu,
     QMessageBox,
     QSpinBox,
     QStackedWidget,
     QTabWidget,
 )
 
-from desktop_qa import __version__
 from desktop_qa.core.assistant import LibraryResult, OpenDocument
 from desktop_qa.core.document import Document
 from desktop_qa.core.errors import DesktopQAError, ModelError
-from desktop_qa.core.history import HistoryStore, StoredQuestion
+from desktop_qa.core.history import StoredQuestion
 from desktop_qa.core.indexing import WindowSpec
 from desktop_qa.core.library import library_names
 from desktop_qa.core.model import resolve_model
@@ -52,9 +46,18 @@ from desktop_qa.gui.ask_panel import AskPanel
 from desktop_qa.gui.batch_dialog import BatchDialog
 from desktop_qa.gui.dialogs import FirstRunDialog, load_reader_settings, saved_model
 from desktop_qa.gui.document_tab import DocumentTab
+from desktop_qa.gui.help_dialogs import (
+    about_dialog,
+    confirm_web_link,
+    error_dialog,
+    shortcuts_dialog,
+)
+from desktop_qa.gui.history_actions import HistoryActions
 from desktop_qa.gui.history_panel import HistoryPanel
 from desktop_qa.gui.library_panel import LibraryPanel
+from desktop_qa.gui.menus import build_menus, shortcut_rows
 from desktop_qa.gui.model_actions import MODEL_JOBS, ModelActions
+from desktop_qa.gui.page_colours import PageColours
 from desktop_qa.gui.pdf_view import PasswordNeededError, PdfView
 from desktop_qa.gui.sidebar import Sidebar
 from desktop_qa.gui.tasks import TaskRunner
@@ -63,16 +66,6 @@ from desktop_qa.gui.worker import WorkerState
 
 RECENT_FILES = 10
 MODEL_SLOT = "model"
-PAGE_COLOURS = ("system", "light", "dark")
-#: keys that act without a menu entry, for F1's list beside the menus' shortcuts
-OTHER_KEYS = (
-    ("Enter (in the question box)", "ask"),
-    ("Esc (in the question box)", "cancel the running question"),
-    ("Up / Down (in the answers)", "the previous / next answer, highlighted on its page"),
-    ("Ctrl+wheel", "zoom in / out"),
-    ("PgUp / PgDn / Home / End", "previous / next / first / last page"),
-    ("Drag on a page", "select text to copy"),
-)
 
 
 class MainWindow(QMainWindow):
@@ -111,6 +104,8 @@ class MainWindow(QMainWindow):
         self.sidebar_dock = self._dock("Contents and pages", "sidebar-dock", self.sidebar,
                                        Qt.DockWidgetArea.LeftDockWidgetArea)  # fmt: skip
         self.library_panel = LibraryPanel(self._window_spec)
+        self.page_colours = PageColours(settings, self)
+        self.history = HistoryActions(self, self.library_panel.ask_target)
         self.library_dock = self._dock("Library", "library-dock", self.library_panel,
                                        Qt.DockWidgetArea.LeftDockWidgetArea)  # fmt: skip
         self.tabifyDockWidget(self.sidebar_dock, self.library_dock)
@@ -135,13 +130,13 @@ class MainWindow(QMainWindow):
         self.welcome.open_requested.connect(self.open_file)
         self.welcome.choose_requested.connect(self.choose_file)
         self.welcome.library_requested.connect(self._show_library)
-        self.sidebar.page_chosen.connect(lambda page, y: self._current_view_do("jump", page, y))
+        self.sidebar.page_chosen.connect(lambda page, y: self.current_view_do("jump", page, y))
         self.library_panel.document_opened.connect(self.open_file)
         self.library_panel.target_changed.connect(self._say_target)
         self.library_panel.target_changed.connect(self.refresh_history)
-        self.page_box.valueChanged.connect(lambda page: self._current_view_do("go_to_page", page))
-        self.find_box.textChanged.connect(lambda text: self._current_tab_do("find_text", text))
-        self.find_box.returnPressed.connect(lambda: self._current_tab_do("find_next"))
+        self.page_box.valueChanged.connect(lambda page: self.current_view_do("go_to_page", page))
+        self.find_box.textChanged.connect(lambda text: self.current_tab_do("find_text", text))
+        self.find_box.returnPressed.connect(lambda: self.current_tab_do("find_next"))
         self.models.documents_reopened.connect(self._documents_reopened)
         self.models.loading.connect(self._say_to_tabs)
         self.runner.finished.connect(self._finished)
@@ -149,8 +144,8 @@ class MainWindow(QMainWindow):
         self.runner.cancelled.connect(self._cancelled)
         self.runner.progressed.connect(self._progressed)
         self.interim_answers.connect(lambda tab, token, answers: tab.show_interim(token, answers))
-        style_hints = QGuiApplication.styleHints()
-        style_hints.colorSchemeChanged.connect(lambda _: self.apply_page_colours())
+        self.page_colours.changed.connect(self.apply_page_colours)
+        self.history.message.connect(self.statusBar().showMessage)
 
         self._restore_layout()
         self._show_welcome()
@@ -200,11 +195,11 @@ class MainWindow(QMainWindow):
     def first_run(self) -> FirstRunDialog | None:
         return self.models.first_run
 
-    def _current_tab_do(self, method: str, *args: Any) -> None:
+    def current_tab_do(self, method: str, *args: Any) -> None:
         if self.tab is not None:
             getattr(self.tab, method)(*args)
 
-    def _current_view_do(self, method: str, *args: Any) -> None:
+    def current_view_do(self, method: str, *args: Any) -> None:
         if self.tab is not None:
             getattr(self.tab.view, method)(*args)
 
@@ -218,88 +213,9 @@ class MainWindow(QMainWindow):
         return dock
 
     def _build_actions(self) -> None:
-        def action(
-            text: str, slot: Any, shortcut: Any = None, menu: QMenu | None = None
-        ) -> QAction:
-            made = QAction(text, self)
-            if shortcut is not None:
-                made.setShortcut(QKeySequence(shortcut))
-            made.triggered.connect(slot)
-            if menu is not None:
-                menu.addAction(made)
-            return made
-
-        files = self.menuBar().addMenu("&File")
-        open_action = action("&Open…", self.choose_file, QKeySequence.StandardKey.Open, files)
-        self.recent_menu = files.addMenu("Open &Recent")
-        action("Ask a &Folder of PDFs…", self.choose_library, "Ctrl+Shift+O", files)
-        action("Ask a &List of Questions…", self.ask_list, "Ctrl+Shift+L", files)
-        export = files.addMenu("&Export this document's history")
-        for label, fmt in (("CSV…", "csv"), ("JSON…", "json"), ("Markdown…", "md"),
-                           ("Annotated PDF…", "pdf")):  # fmt: skip
-            action(label, lambda _=False, f=fmt: self.export_history(f), None, export)
-        files.addSeparator()
-        action("&Close Tab", lambda: self.close_tab(self.tab), QKeySequence.StandardKey.Close,
-               files)  # fmt: skip
-        action("&Quit", self.close, QKeySequence.StandardKey.Quit, files)
-
-        edit = self.menuBar().addMenu("&Edit")
-        action("&Copy selected text", lambda: self._current_view_do("copy_selection"),
-               QKeySequence.StandardKey.Copy, edit)  # fmt: skip
-        action("Copy the &Answer with Its Citation", self.copy_answer, "Ctrl+Shift+C", edit)
-        action("&Ask a Question", self.focus_question, "Ctrl+L", edit)
-        action("&Find…", self.focus_find, QKeySequence.StandardKey.Find, edit)
-        action("Find &Next", lambda: self._current_tab_do("find_next"),
-               QKeySequence.StandardKey.FindNext, edit)  # fmt: skip
-        edit.addSeparator()
-        action("&Settings…", self.models.open_settings, QKeySequence.StandardKey.Preferences, edit)
-
-        view = self.menuBar().addMenu("&View")
-        zoom_in = action("Zoom &In", lambda: self._current_view_do("zoom_in"),
-                         QKeySequence.StandardKey.ZoomIn, view)  # fmt: skip
-        zoom_out = action("Zoom &Out", lambda: self._current_view_do("zoom_out"),
-                          QKeySequence.StandardKey.ZoomOut, view)  # fmt: skip
-        fit_width = action("Fit &Width", lambda: self._current_view_do("fit_width"), "Ctrl+1",
-                           view)  # fmt: skip
-        action("Fit &Page", lambda: self._current_view_do("fit_page"), "Ctrl+2", view)
-        view.addSeparator()
-        self.back_action = action("&Back", lambda: self._current_view_do("back"), "Alt+Left", view)
-        self.forward_action = action("For&ward", lambda: self._current_view_do("forward"),
-                                     "Alt+Right", view)  # fmt: skip
-        action("&Go to Page…", self.ask_page, "Ctrl+G", view)
-        action("Ne&xt Tab", lambda: self._step_tab(1), "Ctrl+Tab", view)
-        action("Pre&vious Tab", lambda: self._step_tab(-1), "Ctrl+Shift+Tab", view)
-        view.addSeparator()
-        colours = view.addMenu("Page &Colours")
-        self.page_colour_actions = QActionGroup(self)
-        for mode, label in zip(PAGE_COLOURS, ("Follow the &System", "&Light", "&Dark"),
-                               strict=True):  # fmt: skip
-            chosen = action(label, lambda _=False, m=mode: self.set_page_colours(m), None, colours)
-            chosen.setCheckable(True)
-            chosen.setData(mode)
-            self.page_colour_actions.addAction(chosen)
-        action("Dark Pages &On or Off", self.toggle_dark_pages, "Ctrl+Shift+D", colours)
-        sidebar = self.sidebar_dock.toggleViewAction()
-        sidebar.setShortcut(QKeySequence("F9"))
-        view.addAction(sidebar)
-        library = self.library_dock.toggleViewAction()
-        library.setShortcut(QKeySequence("Ctrl+Shift+B"))
-        library.toggled.connect(self._library_toggled)
-        view.addAction(library)
-
-        help_menu = self.menuBar().addMenu("&Help")
-        action("&Keyboard shortcuts", self.show_shortcuts, "F1", help_menu)
-        action("&About desktop-qa", self.about, None, help_menu)
-
-        toolbar = self.addToolBar("Main")
-        toolbar.setObjectName("main-toolbar")
-        for made in (open_action, self.back_action, self.forward_action, zoom_out, zoom_in,
-                     fit_width):  # fmt: skip
-            toolbar.addAction(made)
-        toolbar.addWidget(QLabel(" Page "))
-        toolbar.addWidget(self.page_box)
-        toolbar.addSeparator()
-        toolbar.addWidget(self.find_box)
+        made = build_menus(self)
+        self.back_action, self.forward_action = made.back, made.forward
+        self.page_colour_actions, self.recent_menu = made.page_colours, made.recent
         self._fill_recent()
         self._update_jump_actions()
 
@@ -315,16 +231,6 @@ class MainWindow(QMainWindow):
         value = self.settings.value("recent_files", [])
         return [str(v) for v in (value if isinstance(value, list) else [value]) if v]
 
-    def shortcut_rows(self) -> list[tuple[str, str]]:
-        """Every menu action with a shortcut, then the keys that act without one."""
-        rows = []
-        for menu in self.menuBar().findChildren(QMenu):
-            for made in menu.actions():
-                keys = made.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
-                if keys and not made.menu():
-                    rows.append((keys, made.text().replace("&", "").removesuffix("…")))
-        return list(dict.fromkeys(rows)) + list(OTHER_KEYS)
-
     # --- tabs --------------------------------------------------------------------
 
     def _new_tab(self) -> DocumentTab:
@@ -332,18 +238,18 @@ class MainWindow(QMainWindow):
         tab.ask_panel.asked.connect(lambda question: self.ask(question, tab))
         tab.ask_panel.cancel_requested.connect(lambda: self.runner.cancel(tab))
         tab.ask_panel.mark_requested.connect(
-            lambda rank, verdict: self.mark_answer(tab, rank, verdict)
+            lambda rank, verdict: self.history.mark(tab, rank, verdict)
         )
         tab.history_panel.question_chosen.connect(tab.show_stored)
-        tab.history_panel.delete_requested.connect(self.delete_question)
+        tab.history_panel.delete_requested.connect(lambda qid: self.history.delete(qid, tab))
         tab.history_panel.filter_changed.connect(self.refresh_history)
         tab.message.connect(lambda text: self.statusBar().showMessage(text, 5000))
         tab.document_shown.connect(lambda: self._document_shown(tab))
         tab.view.page_changed.connect(lambda page: self._page_changed(tab, page))
         tab.view.jumped.connect(self._update_jump_actions)
-        tab.view.web_link_clicked.connect(self.confirm_web_link)
+        tab.view.web_link_clicked.connect(lambda url: confirm_web_link(self, url))
         tab.view.link_refused.connect(self._link_refused)
-        tab.view.set_dark_pages(self.dark_pages())
+        tab.view.set_dark_pages(self.page_colours.dark())
         splitter = self.settings.value("splitter")
         if isinstance(splitter, QByteArray):
             tab.splitter.restoreState(splitter)
@@ -366,7 +272,7 @@ class MainWindow(QMainWindow):
         if not self.tabs.count():
             self._show_welcome()
 
-    def _step_tab(self, step: int) -> None:
+    def step_tab(self, step: int) -> None:
         if self.tabs.count() > 1:
             self.tabs.setCurrentIndex((self.tabs.currentIndex() + step) % self.tabs.count())
 
@@ -432,7 +338,7 @@ class MainWindow(QMainWindow):
         except Exception as exc:  # pymupdf raises several types for files it cannot read
             if tab.path is None:
                 self.close_tab(tab)
-            self._error_dialog(f"{path.name} cannot be opened", f"{exc}")
+            error_dialog(self, f"{path.name} cannot be opened", f"{exc}")
             return None
         recent = [str(path.resolve()), *[p for p in self._recent() if p != str(path.resolve())]]
         self.settings.setValue("recent_files", recent[:RECENT_FILES])
@@ -500,7 +406,7 @@ class MainWindow(QMainWindow):
         self._submit("folder", jobs.open_folder(self.worker, paths), tab)
         return tab
 
-    def _library_toggled(self, shown: bool) -> None:
+    def library_toggled(self, shown: bool) -> None:
         """The library shares the left side with the outline; shown, it comes in front."""
         if shown:
             QTimer.singleShot(0, self.library_dock.raise_)
@@ -588,70 +494,12 @@ class MainWindow(QMainWindow):
         dialog.open()
         return dialog
 
-    def mark_answer(self, tab: DocumentTab, rank: int, verdict: bool | None) -> None:
-        """Mark the shown answer of this rank correct or wrong in the history."""
-        if tab.question_id is None:
-            return
-        with HistoryStore() as store:
-            stored = store.question(tab.question_id)
-            if stored is None or rank > len(stored.answers):
-                return
-            store.mark(stored.answers[rank - 1].id, verdict)
-        tab.ask_panel.show_mark(rank, verdict)
-        self.refresh_history()
-
     def show_stored(self, question: StoredQuestion) -> None:
         """Show a past question in the current tab (for the History tab and tests)."""
-        self._current_tab_do("show_stored", question)
-
-    # --- history -----------------------------------------------------------------
+        self.current_tab_do("show_stored", question)
 
     def refresh_history(self) -> None:
-        """The History tab: every question, the asked library's, or the open document's."""
-        tab = self.tab
-        if tab is None:
-            return
-        panel = tab.history_panel
-        everything = panel.all_documents.isChecked()
-        target = None if everything else self.library_panel.ask_target()
-        sha = None if everything or target is not None else tab.document_sha256()
-        if sha is None and target is None and not everything:
-            panel.show_questions([])
-            return
-        search = panel.search.text() or None
-        library = None if target is None else target[0]
-        try:
-            with HistoryStore() as store:
-                questions = store.questions(sha, search, 200, library)
-        except DesktopQAError as exc:
-            self.statusBar().showMessage(str(exc), 10_000)
-            return
-        panel.show_questions(questions)
-
-    def delete_question(self, question_id: int) -> None:
-        with HistoryStore() as store:
-            store.delete_question(question_id)
-        self.refresh_history()
-
-    def export_history(self, fmt: str) -> None:
-        from desktop_qa.core.export import export
-
-        sha, path = (self.tab.document_sha256(), self.tab.path) if self.tab else (None, None)
-        if sha is None or path is None:
-            self.statusBar().showMessage("Open a document first.", 5000)
-            return
-        default = str(path.with_name(f"{path.stem}-answers.{fmt}"))
-        target, _ = QFileDialog.getSaveFileName(self, "Export", default)
-        if not target:
-            return
-        try:
-            with HistoryStore() as store:
-                questions = store.questions(sha)
-            export(questions, fmt, Path(target), path)
-        except DesktopQAError as exc:
-            self._error_dialog("Export failed", str(exc))
-            return
-        self.statusBar().showMessage(f"Exported {len(questions)} questions to {target}", 10_000)
+        self.history.refresh(self.tab)
 
     # --- jobs --------------------------------------------------------------------
 
@@ -721,12 +569,12 @@ class MainWindow(QMainWindow):
                 self.models.show_first_run(message)
         elif kind in MODEL_JOBS:
             if not self.models.failed(message):
-                self._error_dialog("The model cannot be used", message)
+                error_dialog(self, "The model cannot be used", message)
         elif tab is None or not self.runner.is_current(job_id):
             return
         elif kind == "open":
             tab.ask_panel.set_ready(False, message)
-            self._error_dialog("This document cannot be read for questions", message)
+            error_dialog(self, "This document cannot be read for questions", message)
         else:
             tab.ask_panel.show_message(message)
 
@@ -769,28 +617,13 @@ class MainWindow(QMainWindow):
 
     # --- page colours ------------------------------------------------------------
 
-    def page_colours(self) -> str:
-        value = str(self.settings.value("page_colours", "system"))
-        return value if value in PAGE_COLOURS else "system"
-
-    def dark_pages(self) -> bool:
-        """Whether pages show dark: chosen so, or following a dark system."""
-        mode = self.page_colours()
-        if mode == "system":
-            return QGuiApplication.styleHints().colorScheme() == Qt.ColorScheme.Dark
-        return mode == "dark"
-
     def set_page_colours(self, mode: str) -> None:
-        self.settings.setValue("page_colours", mode)
-        self.apply_page_colours()
-
-    def toggle_dark_pages(self) -> None:
-        self.set_page_colours("light" if self.dark_pages() else "dark")
+        self.page_colours.choose(mode)
 
     def apply_page_colours(self) -> None:
-        dark = self.dark_pages()
+        dark = self.page_colours.dark()
         for made in self.page_colour_actions.actions():
-            made.setChecked(made.data() == self.page_colours())
+            made.setChecked(made.data() == self.page_colours.mode())
         for tab in self.all_tabs():
             tab.view.set_dark_pages(dark)
         self.sidebar.refresh()
@@ -836,28 +669,10 @@ class MainWindow(QMainWindow):
             view.jump(page)
 
     def show_shortcuts(self) -> QMessageBox:
-        rows = "".join(
-            f"<tr><td><b>{keys}</b></td><td>{what}</td></tr>" for keys, what in self.shortcut_rows()
-        )
-        box = QMessageBox(QMessageBox.Icon.Information, "Keyboard shortcuts",
-                          f"<table cellpadding=3>{rows}</table>", parent=self)  # fmt: skip
-        box.setObjectName("shortcuts-dialog")
-        box.open()
-        return box
+        return shortcuts_dialog(self, shortcut_rows(self.menuBar()))
 
     def about(self) -> None:
-        import onnxruntime
-        import pymupdf
-        import PySide6
-
-        QMessageBox.about(
-            self,
-            "About desktop-qa",
-            f"<b>desktop-qa {__version__}</b><p>Ask questions about PDFs, answered by a "
-            f"local extractive QA model.</p><p>Model: {self._model_facts()}</p>"
-            f"<p>PySide6 {PySide6.__version__} (LGPL-3.0), PyMuPDF {pymupdf.VersionBind} "
-            f"(AGPL-3.0), ONNX Runtime {onnxruntime.__version__} (MIT).</p>",
-        )
+        about_dialog(self, self._model_facts())
 
     def _model_facts(self) -> str:
         assistant = self.worker.assistant
@@ -870,30 +685,12 @@ class MainWindow(QMainWindow):
         lines.append("; ".join(model.facts))
         return "<br>".join(lines)
 
-    def confirm_web_link(self, url: str) -> QMessageBox:
-        """Ask before a clicked web link goes to the browser (PDF links can mislead)."""
-        box = QMessageBox(
-            QMessageBox.Icon.Question, "Open a web link?",
-            f"This link in the document goes to:\n\n{url}\n\nOpen it in your browser?",
-            QMessageBox.StandardButton.Open | QMessageBox.StandardButton.Cancel, self,
-        )  # fmt: skip
-        box.setObjectName("link-dialog")
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        box.accepted.connect(lambda: QDesktopServices.openUrl(QUrl(url)))
-        box.open()
-        return box
-
     def _link_refused(self, target: str) -> None:
         self.statusBar().showMessage(
             f"Link not followed ({target}): desktop-qa never starts programs, opens other "
             "files or runs scripts from a PDF.",
             10_000,
         )
-
-    def _error_dialog(self, title: str, message: str) -> None:
-        box = QMessageBox(QMessageBox.Icon.Warning, title, message, parent=self)
-        box.setObjectName("error-dialog")
-        box.open()
 
     def _restore_layout(self) -> None:
         geometry = self.settings.value("geometry")
