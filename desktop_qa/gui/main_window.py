@@ -90,6 +90,7 @@ class MainWindow(QMainWindow):
         self.provider = ""
         self._jobs: dict[int, tuple[str, DocumentTab | None]] = {}
         self._model_note = "Loading the model…"
+        self._sidebar_away = False
 
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
@@ -256,6 +257,9 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(tab, "New tab")
         self.tabs.setCurrentWidget(tab)
         self.stack.setCurrentWidget(self.tabs)
+        if self._sidebar_away:  # it was put away for the welcome page
+            self._sidebar_away = False
+            self.sidebar_dock.show()
         if self.worker.assistant is None:
             tab.ask_panel.set_ready(False, self._model_note)
         return tab
@@ -287,6 +291,10 @@ class MainWindow(QMainWindow):
         self.refresh_history()
 
     def _show_welcome(self) -> None:
+        """The welcome page; the sidebar, with nothing to show, steps aside meanwhile."""
+        if not self.sidebar_dock.isHidden():
+            self._sidebar_away = True
+            self.sidebar_dock.hide()
         self.welcome.show_recent(self._recent(), library_names())
         self.stack.setCurrentWidget(self.welcome)
         self.setWindowTitle("desktop-qa")
@@ -708,6 +716,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
         self._save_session()
+        if self._sidebar_away:
+            self.sidebar_dock.show()  # kept as the user left it, not as the welcome page did
         self.settings.setValue("geometry", self.saveGeometry())
         if self.tab is not None:
             self.settings.setValue("splitter", self.tab.splitter.saveState())

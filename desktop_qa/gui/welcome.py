@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pymupdf
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -15,6 +16,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from desktop_qa.core.document import document_title
 
 PATH_ROLE = Qt.ItemDataRole.UserRole
 
@@ -38,6 +41,7 @@ class WelcomePage(QWidget):
         self.open_button = QPushButton("Open a PDF…")
         self.open_button.setAccessibleDescription("Choose a PDF file to open (Ctrl+O)")
         self.recent = QListWidget()
+        self.recent.setWordWrap(True)
         self.recent.setAccessibleName("Recent documents")
         self.libraries = QListWidget()
         self.libraries.setAccessibleName("Saved libraries")
@@ -64,7 +68,7 @@ class WelcomePage(QWidget):
         self.recent.clear()
         for path in documents:
             if Path(path).is_file():
-                item = QListWidgetItem(Path(path).name)
+                item = QListWidgetItem(f"{_title(Path(path))}\n    {Path(path).name}")
                 item.setToolTip(path)
                 item.setData(PATH_ROLE, path)
                 self.recent.addItem(item)
@@ -84,6 +88,15 @@ class WelcomePage(QWidget):
     def _library_chosen(self, item: QListWidgetItem) -> None:
         if item.flags() & Qt.ItemFlag.ItemIsEnabled:
             self.library_requested.emit(item.text())
+
+
+def _title(path: Path) -> str:
+    """The document's title, as the app names it (its file name if it cannot be read)."""
+    try:
+        with pymupdf.open(path) as pdf:
+            return document_title(pdf, path)
+    except Exception:  # a damaged or protected file: its name will do
+        return path.stem
 
 
 def _note(text: str) -> QListWidgetItem:
