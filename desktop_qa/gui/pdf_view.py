@@ -174,6 +174,11 @@ class PdfView(QScrollArea):
         self._context: dict[int, list[Box]] = {}
         self.highlight_colour = HIGHLIGHT
         self._emphasis_ends = 0.0
+        self._wanted_zoom: float | None = None
+        self._zoom_timer = QTimer(self)
+        self._zoom_timer.setSingleShot(True)
+        self._zoom_timer.setInterval(0)
+        self._zoom_timer.timeout.connect(self._apply_wanted_zoom)
         self._hits: dict[int, list[tuple[Box, bool]]] = {}
         self._links: dict[int, list[dict[str, Any]]] = {}
         self.selection: tuple[int, Box] | None = None
@@ -467,9 +472,20 @@ class PdfView(QScrollArea):
         position = self.position()
         self.zoom = zoom
         self._cache.clear()
-        self._layout_pages()
+        for page, (width, height) in zip(self.pages, self._sizes, strict=True):
+            page.setFixedSize(QSize(round(width * zoom), round(height * zoom)))
+        container = self.widget()
+        layout = container.layout() if container is not None else None
+        if container is not None and layout is not None:
+            layout.activate()  # the pages' new places, before the position is restored
+            container.adjustSize()
         self._restore(position)
         self.zoom_changed.emit(zoom)
+
+    def _apply_wanted_zoom(self) -> None:
+        wanted, self._wanted_zoom = self._wanted_zoom, None
+        if wanted is not None:
+            self.set_zoom(wanted)
 
     def zoom_in(self) -> None:
         self.set_zoom(self.zoom * 1.2)
@@ -491,7 +507,10 @@ class PdfView(QScrollArea):
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 - Qt's name
         if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
-            (self.zoom_in if event.angleDelta().y() > 0 else self.zoom_out)()
+            # a spun wheel sends many steps: they add up, and one zoom applies the latest
+            factor = 1.2 if event.angleDelta().y() > 0 else 1 / 1.2
+            self._wanted_zoom = (self._wanted_zoom or self.zoom) * factor
+            self._zoom_timer.start()
             event.accept()
             return
         super().wheelEvent(event)

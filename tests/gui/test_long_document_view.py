@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pymupdf
 import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
@@ -70,3 +72,30 @@ def test_scrolling_2000_pages_end_to_end_keeps_few_pages_rendered(
         bar.setValue(bar.value() + bar.pageStep() * 10)
     assert {0, PAGES - 1} <= seen and len(seen) > THUMBNAILS_KEPT
     assert most <= THUMBNAILS_KEPT
+
+
+def test_a_spun_wheel_zooms_once_to_the_latest_and_keeps_the_page(
+    qtbot: QtBot, qapp: QApplication, long_pdf: Path
+) -> None:
+    view = PdfView()
+    qtbot.addWidget(view)
+    view.resize(700, 900)
+    view.show()
+    view.load(long_pdf)
+    view.set_zoom(1.0)
+    view.go_to_page(1500)
+    zooms: list[float] = []
+    view.zoom_changed.connect(zooms.append)
+    centre = QPointF(view.viewport().rect().center())
+    for _ in range(4):
+        spin = QWheelEvent(centre, view.mapToGlobal(centre), QPoint(0, 0), QPoint(0, 120),
+                           Qt.MouseButton.NoButton, Qt.KeyboardModifier.ControlModifier,
+                           Qt.ScrollPhase.NoScrollPhase, False)  # fmt: skip
+        QApplication.sendEvent(view.viewport(), spin)
+    assert view.zoom == 1.0  # nothing laid out yet: the steps add up first
+    qtbot.waitUntil(lambda: bool(zooms), timeout=5_000)
+    qapp.processEvents()
+    assert zooms == [round(1.2**4, 3)] and view.zoom == round(1.2**4, 3)
+    assert view.current_page() == 1500
+    width, _ = view._sizes[1499]
+    assert view.pages[1499].width() == round(width * view.zoom)
