@@ -59,12 +59,12 @@ from desktop_qa.gui.menus import build_menus, shortcut_rows
 from desktop_qa.gui.model_actions import MODEL_JOBS, ModelActions
 from desktop_qa.gui.page_colours import PageColours
 from desktop_qa.gui.pdf_view import PasswordNeededError, PdfView
+from desktop_qa.gui.session import Session
 from desktop_qa.gui.sidebar import Sidebar
 from desktop_qa.gui.tasks import TaskRunner
 from desktop_qa.gui.welcome import WelcomePage
 from desktop_qa.gui.worker import WorkerState
 
-RECENT_FILES = 10
 MODEL_SLOT = "model"
 
 
@@ -82,6 +82,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("desktop-qa")
         self.setAcceptDrops(True)
         self.runner = TaskRunner(self)
+        self.session = Session(settings)
         self.worker = worker or WorkerState(
             model_path or saved_model(settings), load_reader_settings(settings)
         )
@@ -222,15 +223,11 @@ class MainWindow(QMainWindow):
 
     def _fill_recent(self) -> None:
         self.recent_menu.clear()
-        for path in self._recent():
+        for path in self.session.recent():
             opener = QAction(path, self)
             opener.triggered.connect(lambda _=False, p=path: self.open_file(Path(p)))
             self.recent_menu.addAction(opener)
-        self.recent_menu.setEnabled(bool(self._recent()))
-
-    def _recent(self) -> list[str]:
-        value = self.settings.value("recent_files", [])
-        return [str(v) for v in (value if isinstance(value, list) else [value]) if v]
+        self.recent_menu.setEnabled(bool(self.session.recent()))
 
     # --- tabs --------------------------------------------------------------------
 
@@ -295,7 +292,7 @@ class MainWindow(QMainWindow):
         if not self.sidebar_dock.isHidden():
             self._sidebar_away = True
             self.sidebar_dock.hide()
-        self.welcome.show_recent(self._recent(), library_names())
+        self.welcome.show_recent(self.session.recent(), library_names())
         self.stack.setCurrentWidget(self.welcome)
         self.setWindowTitle("desktop-qa")
         self.status_document.setText("no document")
@@ -348,8 +345,7 @@ class MainWindow(QMainWindow):
                 self.close_tab(tab)
             error_dialog(self, f"{path.name} cannot be opened", f"{exc}")
             return None
-        recent = [str(path.resolve()), *[p for p in self._recent() if p != str(path.resolve())]]
-        self.settings.setValue("recent_files", recent[:RECENT_FILES])
+        self.session.opened(path)
         self._fill_recent()
         tab.ask_panel.set_ready(False)
         tab.ask_panel.show_working("Reading the document's text…", "reading page %v of %m")
@@ -381,21 +377,14 @@ class MainWindow(QMainWindow):
 
     def _reopen_session(self) -> None:
         """Open the documents of the last session again, each at its page."""
-        value = self.settings.value("session", [])
-        for entry in value if isinstance(value, list) else [value]:
-            path, _, page = str(entry).rpartition("|")
-            if path and Path(path).is_file():
-                tab = self.open_file(Path(path))
-                if tab is not None and page.isdigit():
-                    tab.view.go_to_page(int(page))
+        for path, page in self.session.last():
+            tab = self.open_file(path)
+            if tab is not None and page is not None:
+                tab.view.go_to_page(page)
 
     def _save_session(self) -> None:
-        entries = [
-            f"{tab.path}|{tab.view.current_page()}"
-            for tab in self.all_tabs()
-            if tab.path is not None and not tab.folder
-        ]
-        self.settings.setValue("session", entries)
+        self.session.keep([(tab.path, tab.view.current_page()) for tab in self.all_tabs()
+                           if tab.path is not None and not tab.folder])  # fmt: skip
 
     # --- a folder, a library -----------------------------------------------------
 

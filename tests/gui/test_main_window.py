@@ -183,7 +183,7 @@ def test_settings_round_trip(qtbot: QtBot, tmp_path: Path, tiny_model: Path) -> 
     main.close()
     again, _ = make_window(qtbot, tmp_path, tiny_model)
     assert (again.width(), again.height()) == size
-    assert again._recent()[0] == str(alexnet.resolve())
+    assert again.session.recent()[0] == str(alexnet.resolve())
     assert [a.text() for a in again.recent_menu.actions()] == [str(alexnet.resolve())]
     again.close()
 
