@@ -905,7 +905,7 @@ def run_model_verify(args: argparse.Namespace, out: TextIO) -> int:
 def run_model_calibrate(args: argparse.Namespace, out: TextIO) -> int:
     from desktop_qa.core.calibration import calibrate
     from desktop_qa.core.model import MANIFEST_NAME, resolve_model
-    from desktop_qa.core.squad import load_articles, squad2_groups
+    from desktop_qa.core.squad import calibration_groups, load_articles
 
     model = resolve_model(args.model)
     if args.articles == "held-out-fit":
@@ -914,7 +914,7 @@ def run_model_calibrate(args: argparse.Namespace, out: TextIO) -> int:
         _, articles = held_out_parts(split_articles(args.data, TrainConfig.validation_articles)[1])
     else:
         articles = load_articles(args.data)
-    groups = squad2_groups(articles)
+    groups = calibration_groups(articles)
     fitted_on = {"data": args.data.name, "articles": [a["title"] for a in articles]}
     calibration = calibrate(
         model, groups, fitted_on, progress=counted_progress("questions answered")

@@ -82,6 +82,14 @@ def squad2_groups(articles: list[Any]) -> list[list[SquadQuestion]]:
         raise DatasetError(f"not in SQuAD format (missing or wrong field {exc})") from exc
 
 
+def calibration_groups(articles: list[Any]) -> list[list[SquadQuestion]]:
+    """What a calibration is fitted on: the questions asked of their whole articles,
+    SQuAD 2.0-style (``squad2_groups``), and again of their own paragraph, so that a
+    probability holds for a short document as for a long one (a fit on whole articles
+    alone said "not found" to a fifth of answerable single-paragraph questions)."""
+    return squad2_groups(articles) + paragraphs_of(articles)
+
+
 def paragraphs_of(articles: list[Any]) -> list[list[SquadQuestion]]:
     """The questions of SQuAD articles (the file's ``data`` list), grouped by paragraph."""
     return [

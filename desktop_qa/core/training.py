@@ -42,7 +42,13 @@ from desktop_qa.core.model import (
     TOKENIZER_NAME,
     load_model_info,
 )
-from desktop_qa.core.squad import SquadQuestion, evaluate, paragraphs_of, predict, squad2_groups
+from desktop_qa.core.squad import (
+    SquadQuestion,
+    calibration_groups,
+    evaluate,
+    paragraphs_of,
+    predict,
+)
 from desktop_qa.core.training_data import Features, make_features
 
 CHECKPOINT_NAME = "checkpoint.pt"
@@ -420,7 +426,7 @@ def _ship(
     try:
         fitted = calibrate(
             load_model_info(folder),
-            squad2_groups(fit),
+            calibration_groups(fit),
             {"data": config.data.name, "articles": [a["title"] for a in fit]},
             progress=_progress("calibration", log),
         )

@@ -10,11 +10,14 @@ import pytest
 from desktop_qa.core.errors import DatasetError
 from desktop_qa.core.squad import (
     SquadQuestion,
+    calibration_groups,
     evaluate,
     exact_match,
     f1_score,
     load_squad,
     normalize_answer,
+    paragraphs_of,
+    squad2_groups,
 )
 from tests.conftest import shared_file
 
@@ -71,3 +74,16 @@ def test_non_squad_files_are_refused(tmp_path: Path) -> None:
         load_squad(bad)
     with pytest.raises(DatasetError, match="no such file"):
         load_squad(tmp_path / "absent.json")
+
+
+def test_a_calibration_is_fitted_on_whole_articles_and_on_single_paragraphs() -> None:
+    articles = json.loads(shared_file("squad", "dev-v2.0-sample.json").read_text())["data"]
+    groups = calibration_groups(articles)
+    whole, single = squad2_groups(articles), paragraphs_of(articles)
+    assert groups == whole + single
+    contexts = {q.context for group in groups for q in group}
+    article_texts = {q.context for group in whole for q in group}
+    paragraph_texts = {p["context"] for a in articles for p in a["paragraphs"]}
+    assert article_texts < contexts and paragraph_texts <= contexts
+    asked = [q.qid for group in single for q in group]
+    assert sorted(asked) == sorted(q.qid for group in whole for q in group)
