@@ -257,23 +257,27 @@ def open_pdf(
                 raise EncryptedPDFError(f"{path}: wrong password for this PDF")
         if pdf.page_count == 0:
             raise DamagedPDFError(f"{path}: the PDF has no pages")
-        title = document_title(pdf, path)
         deadline = time.monotonic() + budget_s if budget_s > 0 else math.inf
-        document = _build_document(pdf, path, sha256, title.strip(), progress, cancelled, deadline)
+        document = _build_document(pdf, path, sha256, progress, cancelled, deadline)
         if cache is not None and not pdf.is_encrypted and password is None:
             cache.store_document(document)
         return document
 
 
-def document_title(pdf: pymupdf.Document, path: Path) -> str:
+def document_title(
+    pdf: pymupdf.Document, path: Path, first_page: dict[str, Any] | None = None
+) -> str:
     """The title a reader would give: the PDF's own when it looks like one, else the
     largest text at the top of the first page (papers often carry a file name or
-    nothing as their title), else the file name."""
+    nothing as their title), else the file name. ``first_page``: the first page's
+    rawdict, when the caller has read it already."""
     declared = " ".join(str((pdf.metadata or {}).get("title") or "").split())
     if _looks_like_a_title(declared):
         return declared
     try:
-        heading = _first_page_heading(pdf[0].get_text("rawdict", flags=_text_flags()))
+        if first_page is None:
+            first_page = pdf[0].get_text("rawdict", flags=_text_flags())
+        heading = _first_page_heading(first_page)
     except Exception:  # an unreadable first page: no heading
         heading = ""
     return heading or path.stem
@@ -340,12 +344,12 @@ def _build_document(
     pdf: pymupdf.Document,
     path: Path,
     sha256: str,
-    title: str,
     progress: Callable[[int, int], None] | None,
     cancelled: Callable[[], bool] | None,
     deadline: float,
 ) -> Document:
     page_blocks: list[list[_Block]] = []
+    first_page: dict[str, Any] | None = None  # read once, for the text and for the title
     sizes: list[tuple[float, float]] = []
     image_pages = 0
     ocr_pages: set[int] = set()
@@ -363,7 +367,9 @@ def _build_document(
         try:
             page = pdf[index]
             size = (page.rect.width, page.rect.height)
-            blocks = _page_blocks(index, page.get_text("rawdict", flags=_text_flags()))
+            raw = page.get_text("rawdict", flags=_text_flags())
+            first_page = raw if index == 0 else first_page
+            blocks = _page_blocks(index, raw)
             if not blocks and page.get_images():
                 image_pages += 1
                 if tessdata is not None:
@@ -404,6 +410,7 @@ def _build_document(
                 f"(a scanned document?), and {how}"
             )
         raise NoTextLayerError(f"{path}: the PDF contains no text")
+    title = document_title(pdf, path, first_page)
     return builder.document(path, sha256, title, tuple(pages))
 
 

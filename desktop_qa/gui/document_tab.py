@@ -14,7 +14,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QSplitter, QTabWidget, QVBoxLayout, QWidget
 
-from desktop_qa.core.answer_context import AnswerContext, answer_context
+from desktop_qa.core.answer_context import answer_context
 from desktop_qa.core.assistant import LibraryResult, OpenDocument
 from desktop_qa.core.document import Document
 from desktop_qa.core.history import StoredQuestion
@@ -157,17 +157,16 @@ class DocumentTab(QWidget):
         document = self.opened.document if self.opened and not library else None
         shown = []
         for a in question.answers:
-            context = (answer_context(document.text, a.char_start, a.char_end)
-                       if document is not None else None)  # fmt: skip
+            marked, context_boxes = _in_sentence(document, a.text, a.char_start, a.char_end)
             shown.append(ShownAnswer(
                 a.text, a.score, a.page,
                 tuple((int(b[0]), (b[1], b[2], b[3], b[4])) for b in a.boxes),
-                context.marked() if context is not None else a.text,
+                marked,
                 a.verdict,
                 Path(a.document_path) if library and a.document_path else None,
                 a.confidence,
                 a.document_title if library else self.title,
-                _context_boxes(document, context),
+                context_boxes,
             ))  # fmt: skip
         self.question_id = question.id
         where = f"library {question.library}, " if library else ""
@@ -220,23 +219,27 @@ def shown_answer(answer: Answer, document: Document | None, named: bool = False)
     """An answer as a card shows it: in its sentence, the sentence's boxes for the page,
     the document's title to cite; ``named``: from several documents, so it names its
     document."""
-    context = (answer_context(document.text, answer.char_start, answer.char_end)
-               if document is not None else None)  # fmt: skip
+    marked, context_boxes = _in_sentence(document, answer.text, answer.char_start,
+                                         answer.char_end)  # fmt: skip
     return ShownAnswer(
         answer.text, answer.score, answer.page,
         tuple((f.page, f.box) for f in answer.fragments),
-        context.marked() if context is not None else answer.text,
+        marked,
         None,
         document.path if named and document is not None else None,
         answer.confidence,
         document.title if document is not None else "",
-        _context_boxes(document, context),
+        context_boxes,
     )  # fmt: skip
 
 
-def _context_boxes(
-    document: Document | None, context: AnswerContext | None
-) -> tuple[tuple[int, Box], ...]:
-    if document is None or context is None:
-        return ()
-    return tuple((f.page, f.box) for f in document.fragments(context.start, context.end))
+def _in_sentence(
+    document: Document | None, text: str, start: int, end: int
+) -> tuple[str, tuple[tuple[int, Box], ...]]:
+    """The answer in its sentence (brackets around it) and the sentence's boxes; without
+    the document's text, the answer alone and no boxes."""
+    if document is None:
+        return text, ()
+    context = answer_context(document.text, start, end)
+    boxes = tuple((f.page, f.box) for f in document.fragments(context.start, context.end))
+    return context.marked(), boxes

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QTimer, QUrl
+from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QTableWidgetItem
 from pytestqt.qtbot import QtBot
@@ -20,6 +19,7 @@ from desktop_qa.core.model import load_model_info
 from desktop_qa.gui.main_window import MainWindow
 from desktop_qa.gui.worker import WorkerState
 from tests.core.test_library import town_pdf
+from tests.gui.event_loop import longest_gap
 from tests.oracle import PhraseOracle, calibrated_copy
 
 
@@ -59,25 +59,12 @@ def test_a_dropped_folder_is_indexed_without_blocking_the_window_then_asked(
     (folder / "broken.pdf").write_bytes(b"%PDF-1.7 nothing")
     panel = main.library_panel
     main.library_dock.show()
-    gaps: list[float] = []
-    last = time.perf_counter()
-
-    def tick() -> None:
-        nonlocal last
-        now = time.perf_counter()
-        gaps.append(now - last)
-        last = now
-
-    timer = QTimer()
-    timer.timeout.connect(tick)
-    timer.start(10)
-    with qtbot.waitSignal(panel.indexed, timeout=120_000) as done:
+    with longest_gap() as stalled, qtbot.waitSignal(panel.indexed, timeout=120_000) as done:
         drop(panel, [folder])
         assert panel.cancel_button.isVisible()
-    timer.stop()
     report = done.args[0]
     assert (report.indexed, report.failed) == (12, 1)
-    assert max(gaps[1:]) < 0.1, f"the event loop stalled for {max(gaps):.3f} s"
+    assert stalled[0] < 0.1, f"the event loop stalled for {stalled[0]:.3f} s"
     states = {d.path.name: d.status for d in panel.model.documents}
     assert states["broken.pdf"] == "failed" and states["town03.pdf"] == "indexed"
     assert panel.model.rowCount() == 13 and not panel.cancel_button.isVisible()

@@ -28,15 +28,20 @@ def long_pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.mark.timeout(300)
-def test_scrolling_2000_pages_end_to_end_keeps_few_pages_rendered(
-    qtbot: QtBot, qapp: QApplication, long_pdf: Path
-) -> None:
+def shown_view(qtbot: QtBot, pdf: Path) -> PdfView:
     view = PdfView()
     qtbot.addWidget(view)
     view.resize(700, 900)
     view.show()
-    view.load(long_pdf)
+    view.load(pdf)
+    return view
+
+
+@pytest.mark.timeout(300)
+def test_scrolling_2000_pages_end_to_end_keeps_few_pages_rendered(
+    qtbot: QtBot, qapp: QApplication, long_pdf: Path
+) -> None:
+    view = shown_view(qtbot, long_pdf)
     view.set_zoom(0.5)
     most = 0
     seen = set()
@@ -77,11 +82,7 @@ def test_scrolling_2000_pages_end_to_end_keeps_few_pages_rendered(
 def test_a_spun_wheel_zooms_once_to_the_latest_and_keeps_the_page(
     qtbot: QtBot, qapp: QApplication, long_pdf: Path
 ) -> None:
-    view = PdfView()
-    qtbot.addWidget(view)
-    view.resize(700, 900)
-    view.show()
-    view.load(long_pdf)
+    view = shown_view(qtbot, long_pdf)
     view.set_zoom(1.0)
     view.go_to_page(1500)
     zooms: list[float] = []

@@ -11,14 +11,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QPoint
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from desktop_qa.gui.app import apply_theme
 from desktop_qa.gui.sidebar import PAGE_ROLE
 from tests.conftest import shared_file
-from tests.gui.test_main_window import make_window, open_and_wait
+from tests.gui.test_main_window import ask, make_window, open_and_wait
 
 
 def screenshot_folder(tmp_path: Path) -> Path:
@@ -27,6 +28,14 @@ def screenshot_folder(tmp_path: Path) -> Path:
     folder = Path(os.environ.get("DESKTOP_QA_SCREENSHOTS", default))
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def save_screenshot(window: QWidget, tmp_path: Path, name: str) -> QImage:
+    """Save a picture of the window for a person to look at; the picture."""
+    target = screenshot_folder(tmp_path) / name
+    image = window.grab().toImage()
+    assert image.save(str(target)) and target.stat().st_size > 20_000
+    return image
 
 
 @pytest.fixture
@@ -45,13 +54,9 @@ def test_screenshot_of_a_highlighted_answer(
     main.resize(1280, 800)
     open_and_wait(qtbot, main, shared_file("corpus", "alexnet.pdf"))
     main.view.fit_width()
-    main.ask_panel.question.setText("How many parameters does the network have?")
-    with qtbot.waitSignal(main.runner.finished, timeout=60_000):
-        qtbot.keyClick(main.ask_panel.question, Qt.Key.Key_Return)
+    ask(qtbot, main, "How many parameters does the network have?")
     qtbot.wait(200)
-    target = screenshot_folder(tmp_path) / f"main-window-{theme}.png"
-    image = main.grab().toImage()
-    assert image.save(str(target)) and target.stat().st_size > 20_000
+    image = save_screenshot(main, tmp_path, f"main-window-{theme}.png")
     window_color = image.pixelColor(image.width() - 5, image.height() // 2).lightness()
     assert (window_color < 100) == (theme == "dark")
     main.close()
@@ -70,13 +75,9 @@ def test_screenshot_of_the_outline_and_answer_cards(
     assert chosen is not None
     main.sidebar.outline.setCurrentItem(chosen)
     main.sidebar.page_chosen.emit(chosen.data(0, PAGE_ROLE), None)
-    main.ask_panel.question.setText("How much faster is FlashAttention?")
-    with qtbot.waitSignal(main.runner.finished, timeout=60_000):
-        qtbot.keyClick(main.ask_panel.question, Qt.Key.Key_Return)
+    ask(qtbot, main, "How much faster is FlashAttention?")
     qtbot.wait(300)
-    target = screenshot_folder(tmp_path) / f"outline-and-cards-{theme}.png"
-    image = main.grab().toImage()
-    assert image.save(str(target)) and target.stat().st_size > 20_000
+    image = save_screenshot(main, tmp_path, f"outline-and-cards-{theme}.png")
     page = main.view.pages[main.view.current_page() - 1]
     seen = page.visibleRegion().boundingRect()  # the part of the page in the window
     corner = page.mapTo(main, seen.topLeft() + QPoint(3, 3))
