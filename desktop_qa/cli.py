@@ -904,14 +904,17 @@ def run_model_verify(args: argparse.Namespace, out: TextIO) -> int:
 
 def run_model_calibrate(args: argparse.Namespace, out: TextIO) -> int:
     from desktop_qa.core.calibration import calibrate
-    from desktop_qa.core.model import MANIFEST_NAME, resolve_model
+    from desktop_qa.core.model import FP32_GRAPH, MANIFEST_NAME, resolve_model
     from desktop_qa.core.squad import calibration_groups, load_articles
 
     model = resolve_model(args.model)
+    report: list[Any] = []
     if args.articles == "held-out-fit":
         from desktop_qa.core.training import held_out_parts, split_articles
 
-        _, articles = held_out_parts(split_articles(args.data, TrainConfig.validation_articles)[1])
+        recipe = model.manifest.get("recipe", {})  # a trained run's own held-out split
+        held_out = int(recipe.get("validation_articles", TrainConfig.validation_articles))
+        report, articles = held_out_parts(split_articles(args.data, held_out)[1])
     else:
         articles = load_articles(args.data)
     groups = calibration_groups(articles)
@@ -922,7 +925,22 @@ def run_model_calibrate(args: argparse.Namespace, out: TextIO) -> int:
     manifest = {**model.manifest, "calibration": calibration.to_json()}
     _write_json(model.path / MANIFEST_NAME, manifest)
     out.write(json.dumps(calibration.to_json(), indent=2) + "\n")
+    if _reports_on(manifest, report) and (model.path / FP32_GRAPH).is_file():
+        from desktop_qa.core.training import evaluated_on_report_half
+
+        # A trained run's figures count "not found" as its calibration decides: again.
+        stride = int(manifest.get("recipe", {}).get("stride", TrainConfig.stride))
+        manifest["evaluation"] = evaluated_on_report_half(model.path, report, stride)
+        _write_json(model.path / MANIFEST_NAME, manifest)
+        out.write(json.dumps({"evaluation": manifest["evaluation"]}, indent=2) + "\n")
     return 0
+
+
+def _reports_on(manifest: dict[str, Any], report: list[Any]) -> bool:
+    """Whether the manifest's evaluation is a calibrated one on these articles."""
+    evaluation = manifest.get("evaluation", {})
+    titles = [a["title"] for a in report]
+    return bool(titles) and evaluation.get("articles") == titles and evaluation.get("calibrated")
 
 
 def run_model_remove(args: argparse.Namespace, out: TextIO) -> int:

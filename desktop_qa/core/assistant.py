@@ -298,7 +298,7 @@ def _read_in_rounds(
             result = assistant.reader.read(
                 opened.document, opened.tokens, question,
                 [opened.windows[w] for _, w in pairs], None, cancelled, thorough=True,
-                boosts=[boost_of[pair] for pair in pairs],
+                boosts=[boost_of[pair] for pair in pairs], searched=len(order),
             )  # fmt: skip
             found.extend(LibraryAnswer(opened.document, a) for a in result.answers)
             no_answers.append(result.no_answer)

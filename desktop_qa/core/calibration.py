@@ -31,9 +31,18 @@ if TYPE_CHECKING:
 #: The evidence, in this order: the model's own score (start + end logits), its
 #: margin over the document's "no answer" score, its margin over the best other
 #: distinct answer (negative for every answer but the best), the retrieval bonus
-#: of its window, and the log of its length in characters.
-FEATURES = ("score", "null_margin", "runner_up_margin", "retrieval_bonus", "log_length")
-MONOTONE = (True, True, True, False, False)
+#: of its window, the log of its length in characters, and the log of how many
+#: windows the document has (a long document offers more plausible wrong spans).
+FEATURES = (
+    "score",
+    "null_margin",
+    "runner_up_margin",
+    "retrieval_bonus",
+    "log_length",
+    "log_document_windows",
+)
+#: The features whose weights stay non-negative (a better score is never less likely).
+MONOTONE = frozenset({"score", "null_margin", "runner_up_margin"})
 #: What "right" means when fitting: the answer's F1 against the gold is at least this.
 RIGHT_F1 = 0.5
 #: The runner-up margin of an answer with no rival (a score gap no real rival reaches).
@@ -49,17 +58,19 @@ class Evidence:
     runner_up_margin: float
     retrieval_bonus: float
     length: int
+    document_windows: int
 
-    def vector(self) -> np.ndarray:
-        return np.array(
-            [
-                self.score,
-                self.null_margin,
-                min(self.runner_up_margin, NO_RIVAL_MARGIN),
-                self.retrieval_bonus,
-                math.log1p(self.length),
-            ]
-        )
+    def vector(self, features: Sequence[str] = FEATURES) -> np.ndarray:
+        """The named features' values, in the order given."""
+        values = {
+            "score": self.score,
+            "null_margin": self.null_margin,
+            "runner_up_margin": min(self.runner_up_margin, NO_RIVAL_MARGIN),
+            "retrieval_bonus": self.retrieval_bonus,
+            "log_length": math.log1p(self.length),
+            "log_document_windows": math.log(max(self.document_windows, 1)),
+        }
+        return np.array([values[name] for name in features])
 
 
 @dataclass(frozen=True)
@@ -67,10 +78,12 @@ class Calibration:
     """A fitted map from evidence to the probability that an answer is right.
 
     Attributes:
-        mean, scale: Standardisation of the features (``FEATURES`` order).
+        mean, scale: Standardisation of the features (``features`` order).
         weights, bias: The logistic regression over standardised features.
         no_answer_threshold: Below this probability, the best answer is "not found".
         fitted_on: Where it was fitted (the manifest's record).
+        features: The evidence it reads (a subset of ``FEATURES``: a calibration
+            fitted before a feature was added reads without it).
     """
 
     mean: tuple[float, ...]
@@ -79,10 +92,11 @@ class Calibration:
     bias: float
     no_answer_threshold: float
     fitted_on: dict[str, Any]
+    features: tuple[str, ...] = FEATURES
 
     def probability(self, evidence: Evidence) -> float:
         """The probability that an answer with this evidence is right."""
-        return float(self.probabilities(evidence.vector()[None, :])[0])
+        return float(self.probabilities(evidence.vector(self.features)[None, :])[0])
 
     def probabilities(self, features: np.ndarray) -> np.ndarray:
         z = ((features - np.array(self.mean)) / np.array(self.scale)) @ np.array(self.weights)
@@ -91,7 +105,7 @@ class Calibration:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "features": list(FEATURES),
+            "features": list(self.features),
             "mean": [round(v, 6) for v in self.mean],
             "scale": [round(v, 6) for v in self.scale],
             "weights": [round(v, 6) for v in self.weights],
@@ -104,12 +118,14 @@ class Calibration:
     def from_json(cls, data: Any) -> Calibration:
         """Read a manifest's ``"calibration"``; a malformed one is a broken model."""
         try:
-            if list(data["features"]) != list(FEATURES):
-                raise ValueError(f"features {data['features']} are not {list(FEATURES)}")
+            features = tuple(str(name) for name in data["features"])
+            unknown = sorted(set(features) - set(FEATURES))
+            if unknown or len(set(features)) != len(features) or not features:
+                raise ValueError(f"features {list(features)} are not distinct ones of {FEATURES}")
             mean, scale, weights = (
                 tuple(float(v) for v in data[k]) for k in ("mean", "scale", "weights")
             )
-            if any(len(p) != len(FEATURES) for p in (mean, scale, weights)) or min(scale) <= 0:
+            if any(len(p) != len(features) for p in (mean, scale, weights)) or min(scale) <= 0:
                 raise ValueError("mean, scale and weights need a value per feature, scales > 0")
             return cls(
                 mean,
@@ -118,6 +134,7 @@ class Calibration:
                 bias=float(data["bias"]),
                 no_answer_threshold=float(data["no_answer_threshold"]),
                 fitted_on=dict(data.get("fitted_on", {})),
+                features=features,
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise BrokenModelError(f"the model's calibration is malformed ({exc})") from exc
@@ -127,8 +144,8 @@ def fit_logistic(
     features: np.ndarray, labels: np.ndarray, iterations: int = 4000, l2: float = 1e-3
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """Mean, scale, weights and bias of a logistic regression of ``labels`` on
-    ``features``, by projected gradient descent (deterministic): the weights of the
-    ``MONOTONE`` features stay non-negative."""
+    ``features`` (columns in ``FEATURES`` order), by projected gradient descent
+    (deterministic): the weights of the ``MONOTONE`` features stay non-negative."""
     mean = features.mean(axis=0)
     scale = features.std(axis=0)
     scale[scale < 1e-9] = 1.0
@@ -136,7 +153,7 @@ def fit_logistic(
     weights = np.zeros(x.shape[1])
     bias = float(np.log((labels.mean() + 1e-6) / (1 - labels.mean() + 1e-6)))
     step = 4.0 / (x.shape[1] + 1)  # 1 / Lipschitz bound of the loss on standardised features
-    monotone = np.array(MONOTONE[: x.shape[1]])
+    monotone = np.array([name in MONOTONE for name in FEATURES])
     for _ in range(iterations):
         p = 1.0 / (1.0 + np.exp(-(x @ weights + bias)))
         error = p - labels

@@ -249,6 +249,7 @@ class Reader:
         thorough: bool = False,
         on_better: Callable[[list[Answer]], None] | None = None,
         boosts: list[float] | None = None,
+        searched: int | None = None,
     ) -> ReadResult:
         """Answer one question from the document's windows.
 
@@ -264,6 +265,9 @@ class Reader:
                 place in ``order`` (retrieval's evidence; see ``Assistant.ask``).
             on_better: Called with the answers so far each time a batch brings a
                 better best answer, so a long read can show them as they come.
+            searched: How many windows the question is asked of in all (a library's,
+                when ``order`` is one document's share of them); by default
+                ``order``'s. The calibration reads it: more text, more wrong spans.
 
         Raises:
             EmptyQuestionError: for a blank question.
@@ -276,6 +280,7 @@ class Reader:
         everything = max(len(order), 1)
         step = everything if thorough else settings.retrieval_k or everything
         boosts = boosts or [0.0] * len(order)
+        searched = searched or len(order)
         candidates: list[Candidate] = []
         cls_starts: list[np.ndarray] = []
         cls_ends: list[np.ndarray] = []
@@ -311,14 +316,14 @@ class Reader:
                     progress(done, read + len(stage))
             read += len(stage)
             rounds += 1
-            if self._sure(merge_candidates(candidates), cls_starts, cls_ends) or (
+            if self._sure(merge_candidates(candidates), cls_starts, cls_ends, searched) or (
                 rounds == settings.max_rounds
             ):
                 break
         ranked = merge_candidates(candidates)
         null = self._null(cls_starts, cls_ends)
         chosen = distinct_answers(ranked, max(settings.top_k, 2))
-        evidence = answer_evidence(chosen, null)[: settings.top_k]
+        evidence = answer_evidence(chosen, null, searched)[: settings.top_k]
         answers = self._answers(document, chosen[: settings.top_k], evidence)
         reader_best = max((c.reader_score for c in candidates), default=-np.inf)
         return ReadResult(
@@ -342,7 +347,11 @@ class Reader:
         )
 
     def _sure(
-        self, ranked: list[Candidate], cls_starts: list[np.ndarray], cls_ends: list[np.ndarray]
+        self,
+        ranked: list[Candidate],
+        cls_starts: list[np.ndarray],
+        cls_ends: list[np.ndarray],
+        document_windows: int,
     ) -> bool:
         """Whether the best answer so far is strong enough to stop widening: its
         confidence for a calibrated model, its reader score otherwise."""
@@ -351,7 +360,7 @@ class Reader:
         if self.calibration is None:
             return max(c.reader_score for c in ranked) >= self.settings.widen_below
         best = distinct_answers(ranked, 2)
-        evidence = answer_evidence(best, self._null(cls_starts, cls_ends))[0]
+        evidence = answer_evidence(best, self._null(cls_starts, cls_ends), document_windows)[0]
         return self.calibration.probability(evidence) >= self._widen_below()
 
     def _widen_below(self) -> float:
@@ -450,9 +459,9 @@ def passage_boundaries(tokens: DocumentTokens, windows: tuple[Window, ...]) -> n
     return found
 
 
-def answer_evidence(chosen: list[Candidate], null: float) -> list[Evidence]:
+def answer_evidence(chosen: list[Candidate], null: float, document_windows: int) -> list[Evidence]:
     """What the calibration reads of each of the distinct answers ``chosen`` (best
-    first) given the document's null score."""
+    first) given the document's null score and how many windows it could read."""
     evidence = []
     for number, candidate in enumerate(chosen):
         rivals = [c.score for i, c in enumerate(chosen) if i != number]
@@ -463,6 +472,7 @@ def answer_evidence(chosen: list[Candidate], null: float) -> list[Evidence]:
                 runner_up_margin=candidate.score - max(rivals) if rivals else NO_RIVAL_MARGIN,
                 retrieval_bonus=candidate.boost,
                 length=candidate.char_end - candidate.char_start,
+                document_windows=document_windows,
             )
         )
     return evidence

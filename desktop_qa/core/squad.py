@@ -14,7 +14,7 @@ import string
 from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from desktop_qa.core.document import Document
 from desktop_qa.core.errors import DatasetError
@@ -29,6 +29,8 @@ ARTICLES = re.compile(r"\b(a|an|the)\b", re.UNICODE)
 PUNCTUATION = frozenset(string.punctuation)
 PARAGRAPH_JOIN = "\n\n"
 SENTENCE = re.compile(r"[^.!?]*(?:[.!?]+|$)\s*")
+#: What a question is asked of: its whole article or its own paragraph.
+Level = Literal["article", "paragraph"]
 
 
 @dataclass(frozen=True)
@@ -69,25 +71,30 @@ def load_articles(path: Path) -> list[Any]:
     return articles
 
 
-def squad2_groups(articles: list[Any]) -> list[list[SquadQuestion]]:
-    """Questions asked of whole articles, SQuAD 2.0-style: a file with unanswerable
-    questions as it is, a SQuAD v1.1 file with unanswerable ones made from its
-    articles (``with_unanswerable``)."""
+def squad2_groups(articles: list[Any], level: Level = "article") -> list[list[SquadQuestion]]:
+    """Questions asked SQuAD 2.0-style of whole articles (``level="article"``) or of
+    their own paragraph (``"paragraph"``): a file with unanswerable questions as it
+    is, a SQuAD v1.1 file with unanswerable ones made from its articles
+    (``with_unanswerable``)."""
     try:
         has_unanswerable = any(
             not qa.get("answers") for a in articles for p in a["paragraphs"] for qa in p["qas"]
         )
-        return articles_of(articles) if has_unanswerable else with_unanswerable(articles)
+        if has_unanswerable:
+            return articles_of(articles) if level == "article" else paragraphs_of(articles)
+        return with_unanswerable(articles, level)
     except (KeyError, TypeError, AttributeError) as exc:
         raise DatasetError(f"not in SQuAD format (missing or wrong field {exc})") from exc
 
 
 def calibration_groups(articles: list[Any]) -> list[list[SquadQuestion]]:
-    """What a calibration is fitted on: the questions asked of their whole articles,
-    SQuAD 2.0-style (``squad2_groups``), and again of their own paragraph, so that a
-    probability holds for a short document as for a long one (a fit on whole articles
-    alone said "not found" to a fifth of answerable single-paragraph questions)."""
-    return squad2_groups(articles) + paragraphs_of(articles)
+    """What a calibration is fitted on: the questions asked SQuAD 2.0-style of their
+    whole articles and again of their own paragraph, each level with its own
+    unanswerable share, so that a probability (and the "not found" threshold) holds
+    for a short document as for a long one (a fit on whole articles alone said "not
+    found" to a fifth of answerable single-paragraph questions; one that added the
+    paragraphs without unanswerable ones set the threshold too low to say it)."""
+    return squad2_groups(articles) + squad2_groups(articles, "paragraph")
 
 
 def paragraphs_of(articles: list[Any]) -> list[list[SquadQuestion]]:
@@ -263,35 +270,55 @@ def without_sentence(context: str, char_start: int, char_end: int) -> str:
     return "".join(kept).strip()
 
 
-def with_unanswerable(articles: list[Any]) -> list[list[SquadQuestion]]:
+def with_unanswerable(articles: list[Any], level: Level = "article") -> list[list[SquadQuestion]]:
     """A SQuAD 2.0-style set made from SQuAD articles, grouped by document.
 
-    Every question is asked of its whole article (``article_text``). Each third
-    question is also asked, unanswerable, of its article with the answer's
-    sentence deleted (where the answer occurs nowhere else), and each third
-    (another one) of the other article of the set that matches it best (BM25).
+    Every question is asked of its whole article (``article_text``), or with
+    ``level="paragraph"`` of its own paragraph. Each third question is also asked,
+    unanswerable, of that document with the answer's sentence deleted (where the
+    answer occurs nowhere else in it), and each third (another one) of the document
+    of another article that matches it best (BM25).
     """
-    texts = [article_text(article)[0] for article in articles]
-    nearest = _NearestText(texts)
-    groups: list[list[SquadQuestion]] = []
+    # Each document: its article's number, its text, and the paragraphs it holds.
+    documents: list[tuple[int, str, list[Any]]] = []
     for number, article in enumerate(articles):
-        whole = [replace(q, context=texts[number]) for p in paragraphs_of([article]) for q in p]
-        groups.append(whole)
-        asked = [(paragraph, qa) for paragraph in article["paragraphs"] for qa in paragraph["qas"]]
-        for index, (paragraph, qa) in enumerate(asked):
+        if level == "article":
+            documents.append((number, article_text(article)[0], article["paragraphs"]))
+        else:
+            documents.extend((number, p["context"], [p]) for p in article["paragraphs"])
+    nearest = _NearestText([text for _, text, _ in documents])
+    groups: list[list[SquadQuestion]] = []
+    of_article: dict[int, list[int]] = {}
+    for position, (number, _, _) in enumerate(documents):
+        of_article.setdefault(number, []).append(position)
+    for number, text, paragraphs in documents:
+        asked = [(paragraph, qa) for paragraph in paragraphs for qa in paragraph["qas"]]
+        groups.append(
+            [
+                SquadQuestion(
+                    str(qa["id"]),
+                    qa["question"],
+                    text,
+                    tuple(a["text"] for a in qa.get("answers", [])),
+                )
+                for _, qa in asked
+            ]
+        )
+        same_article = of_article[number]
+        for position, (paragraph, qa) in enumerate(asked):
             if not qa.get("answers"):
                 continue
             answer = qa["answers"][0]
-            if index % 3 == 0:
-                start = answer["answer_start"]
-                rest = without_sentence(paragraph["context"], start, start + len(answer["text"]))
-                text = texts[number].replace(paragraph["context"], rest, 1)
-                if answer["text"].casefold() not in text.casefold():
-                    groups.append([_unanswerable(qa, text, "sentence deleted")])
-            elif index % 3 == 1 and len(articles) > 1:
-                other = nearest.other_than(number, qa["question"])
-                if answer["text"].casefold() not in texts[other].casefold():
-                    groups.append([_unanswerable(qa, texts[other], "other article")])
+            if position % 3 == 0:
+                begin = answer["answer_start"]
+                rest = without_sentence(paragraph["context"], begin, begin + len(answer["text"]))
+                deleted = text.replace(paragraph["context"], rest, 1)
+                if deleted.strip() and answer["text"].casefold() not in deleted.casefold():
+                    groups.append([_unanswerable(qa, deleted, "sentence deleted")])
+            elif position % 3 == 1 and len(same_article) < len(documents):
+                other = documents[nearest.other_than(same_article, qa["question"])][1]
+                if answer["text"].casefold() not in other.casefold():
+                    groups.append([_unanswerable(qa, other, "other article")])
     return groups
 
 
@@ -314,13 +341,23 @@ class _NearestText:
             "INSERT INTO texts (rowid, text) VALUES (?, ?)", list(enumerate(texts, start=1))
         )
 
-    def other_than(self, own: int, question: str) -> int:
-        """The text (other than number ``own``) that matches the question best."""
+    def other_than(self, excluded: list[int], question: str) -> int:
+        """The text (other than the ``excluded`` numbers) that matches the question
+        best; with none matching, the next text after the excluded ones."""
         from desktop_qa.core.retrieval import query_words
 
         query = " OR ".join(f'"{w}"' for w in query_words(question)) or '""'
+        marks = ",".join("?" * len(excluded))
         rows = self.connection.execute(
-            "SELECT rowid FROM texts WHERE texts MATCH ? AND rowid != ? ORDER BY bm25(texts)",
-            (query, own + 1),
+            f"SELECT rowid FROM texts WHERE texts MATCH ? AND rowid NOT IN ({marks}) "
+            "ORDER BY bm25(texts) LIMIT 1",
+            (query, *(n + 1 for n in excluded)),
         ).fetchall()
-        return int(rows[0][0]) - 1 if rows else (own + 1) % self.count
+        if rows:
+            return int(rows[0][0]) - 1
+        after = max(excluded) + 1
+        return next(
+            n % self.count
+            for n in range(after, after + self.count)
+            if n % self.count not in excluded
+        )

@@ -434,20 +434,24 @@ def _ship(
     except DatasetError as exc:
         print(f"no calibration: {exc}", file=log)
     (folder / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-    manifest["evaluation"] = evaluated_on_report_half(folder, report, config, log)
+    manifest["evaluation"] = evaluated_on_report_half(
+        folder, report, config.stride, config.validation_limit, log
+    )
     (folder / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(manifest["evaluation"], indent=2), file=log)
     return manifest
 
 
 def evaluated_on_report_half(
-    folder: Path, report: list[Any], config: TrainConfig, log: TextIO = sys.stderr
+    folder: Path,
+    report: list[Any],
+    stride: int,
+    limit: int | None = None,
+    log: TextIO = sys.stderr,
 ) -> dict[str, Any]:
     """EM/F1 paragraph by paragraph on the held-out articles nothing was fitted on, as
     the app answers (with the model's calibration, so "not found" counts as it will)."""
-    figures = evaluate_folder(
-        folder, paragraphs_of(report), config.stride, config.validation_limit, log
-    )
+    figures = evaluate_folder(folder, paragraphs_of(report), stride, limit, log)
     return {**figures, "articles": [a["title"] for a in report], "calibrated": True}
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from desktop_qa.core.assistant import Assistant
 from desktop_qa.core.calibration import (
+    FEATURES,
     Calibration,
     Evidence,
     best_threshold,
@@ -34,8 +35,8 @@ def synthetic_questions(count: int, seed: int) -> list[tuple[list[Evidence], lis
         answerable = rng.random() < 0.6
         score = rng.normal(6.0 if answerable else 2.0, 2.5)
         margin = abs(rng.normal(1.0, 1.0))
-        best = Evidence(score, score - 1.0, margin, rng.random() * 5, int(rng.integers(1, 40)))
-        other = Evidence(score - margin, score - margin - 1.0, -margin, 0.0, 10)
+        best = Evidence(score, score - 1.0, margin, rng.random() * 5, int(rng.integers(1, 40)), 1)
+        other = Evidence(score - margin, score - margin - 1.0, -margin, 0.0, 10, 1)
         right = answerable and rng.random() < 1 / (1 + np.exp(-(score - 5.0)))
         questions.append(([best, other], [1.0 if right else 0.0, 0.0], bool(answerable)))
     return questions
@@ -53,13 +54,13 @@ def test_the_fit_is_calibrated_monotone_in_the_score_and_reproducible() -> None:
     assert expected_calibration_error([0.9] * 100, [True] * 50 + [False] * 50) == pytest.approx(0.4)
 
     scores = np.linspace(-5, 15, 41)
-    probabilities = [fitted.probability(Evidence(s, s - 1.0, 1.0, 2.0, 10)) for s in scores]
+    probabilities = [fitted.probability(Evidence(s, s - 1.0, 1.0, 2.0, 10, 1)) for s in scores]
     assert all(b >= a for a, b in itertools.pairwise(probabilities))
     assert probabilities[0] < 0.1 < 0.9 < probabilities[-1]
     assert 0 < fitted.no_answer_threshold < 1
     assert Calibration.from_json(json.loads(json.dumps(fitted.to_json()))).probability(
-        Evidence(5.0, 4.0, 1.0, 2.0, 10)
-    ) == pytest.approx(fitted.probability(Evidence(5.0, 4.0, 1.0, 2.0, 10)), abs=1e-4)
+        Evidence(5.0, 4.0, 1.0, 2.0, 10, 1)
+    ) == pytest.approx(fitted.probability(Evidence(5.0, 4.0, 1.0, 2.0, 10, 1)), abs=1e-4)
 
 
 def test_the_threshold_maximises_squad2_f1() -> None:
@@ -82,6 +83,40 @@ def test_reliability_bins_and_words() -> None:
 def test_a_malformed_calibration_is_a_broken_model() -> None:
     with pytest.raises(BrokenModelError, match="calibration is malformed"):
         Calibration.from_json({"features": ["score"], "mean": [0.0]})
+    fitted = fit_calibration(synthetic_questions(300, seed=3), {}).to_json()
+    with pytest.raises(BrokenModelError, match="distinct ones"):
+        Calibration.from_json({**fitted, "features": ["score", *fitted["features"][1:-1], "x"]})
+
+
+def test_a_calibration_fitted_before_a_feature_was_added_still_reads() -> None:
+    fitted = fit_calibration(synthetic_questions(1000, seed=4), {}).to_json()
+    older = {**fitted, **{k: fitted[k][:-1] for k in ("features", "mean", "scale", "weights")}}
+    calibration = Calibration.from_json(older)
+    assert calibration.features == FEATURES[:-1]
+    evidence = Evidence(5.0, 4.0, 1.0, 2.0, 10, document_windows=400)
+    z = sum(
+        w * (v - m) / s
+        for w, v, m, s in zip(
+            older["weights"], evidence.vector()[:-1], older["mean"], older["scale"], strict=True
+        )
+    )
+    assert calibration.probability(evidence) == pytest.approx(1 / (1 + np.exp(-z - older["bias"])))
+
+
+def test_answers_in_longer_documents_are_judged_by_their_length() -> None:
+    # At the same scores, an answer from a 40-window document is right less often.
+    rng = np.random.default_rng(5)
+    questions = []
+    for _ in range(3000):
+        windows = int(rng.choice([1, 40]))
+        score = rng.normal(5.0, 2.0)
+        right = rng.random() < 1 / (1 + np.exp(-(score - (4.0 if windows == 1 else 7.0))))
+        best = Evidence(score, score - 1.0, 1.0, 0.0, 10, windows)
+        questions.append(([best], [float(right)], True))
+    fitted = fit_calibration(questions, {})
+    short, long = (fitted.probability(Evidence(5.0, 4.0, 1.0, 0.0, 10, w)) for w in (1, 40))
+    assert short == pytest.approx(1 / (1 + np.exp(-1.0)), abs=0.06)
+    assert long == pytest.approx(1 / (1 + np.exp(2.0)), abs=0.06)
 
 
 PASSAGE = " ".join(

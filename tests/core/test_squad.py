@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,6 +19,7 @@ from desktop_qa.core.squad import (
     normalize_answer,
     paragraphs_of,
     squad2_groups,
+    with_unanswerable,
 )
 from tests.conftest import shared_file
 
@@ -76,14 +78,92 @@ def test_non_squad_files_are_refused(tmp_path: Path) -> None:
         load_squad(tmp_path / "absent.json")
 
 
+def handmade_articles() -> list[dict[str, Any]]:
+    """Three SQuAD v1.1 articles of two paragraphs, each paragraph with three questions."""
+    facts = {
+        "Castles": ["Arden Keep", "Bryn Tower"],
+        "Rivers": ["Caldor", "Dunmere"],
+        "Comets": ["Ebrill", "Fenwick"],
+    }
+    articles = []
+    for order, (title, names) in enumerate(facts.items()):
+        paragraphs = []
+        for number, name in enumerate(names):
+            sentences = [
+                f"{name} was first described in {1700 + 10 * order + number}.",
+                f"Its keeper was named Warden{order}{number}.",
+                f"People in the valley call it the old {title.lower()} one.",
+            ]
+            context = " ".join(sentences)
+            answers = [f"{1700 + 10 * order + number}", f"Warden{order}{number}", "old"]
+            questions = [
+                f"When was {name} first described?",
+                f"Who kept {name}?",
+                f"What do people call {name}?",
+            ]
+            paragraphs.append(
+                {
+                    "context": context,
+                    "qas": [
+                        {
+                            "id": f"{title}-{number}-{i}",
+                            "question": q,
+                            "answers": [{"text": a, "answer_start": context.index(a)}],
+                        }
+                        for i, (q, a) in enumerate(zip(questions, answers, strict=True))
+                    ],
+                }
+            )
+        articles.append({"title": title, "paragraphs": paragraphs})
+    return articles
+
+
+@pytest.mark.parametrize("level", ["article", "paragraph"])
+def test_unanswerable_questions_are_made_from_the_documents_of_each_level(level: str) -> None:
+    articles = handmade_articles()
+    groups = with_unanswerable(articles, level)  # type: ignore[arg-type]
+    asked = [q for group in groups for q in group if q.answerable]
+    made = [q for group in groups for q in group if not q.answerable]
+    paragraphs = [p["context"] for a in articles for p in a["paragraphs"]]
+    documents = (
+        paragraphs
+        if level == "paragraph"
+        else ["\n\n".join(paragraphs[i : i + 2]) for i in (0, 2, 4)]
+    )
+    assert len(asked) == 18 and {q.context for q in asked} == set(documents)
+    by_id = {q.qid: q for q in asked}
+    kinds = {q.qid.split("/")[1] for q in made}
+    assert kinds == {"sentence deleted", "other article"} and len(made) == 12
+    for question in made:
+        source = by_id[question.qid.split("/")[0]]
+        assert question.question == source.question
+        assert not any(a.casefold() in question.context.casefold() for a in source.answers)
+        article_of = {d: n // (1 if level == "article" else 2) for n, d in enumerate(documents)}
+        if question.qid.endswith("other article"):
+            assert question.context in documents
+            assert article_of[question.context] != article_of[source.context]
+        else:
+            assert len(question.context) < len(source.context)
+            assert question.context not in documents
+
+
 def test_a_calibration_is_fitted_on_whole_articles_and_on_single_paragraphs() -> None:
-    articles = json.loads(shared_file("squad", "dev-v2.0-sample.json").read_text())["data"]
+    articles = handmade_articles()
     groups = calibration_groups(articles)
-    whole, single = squad2_groups(articles), paragraphs_of(articles)
+    whole = squad2_groups(articles)
+    single = squad2_groups(articles, "paragraph")
     assert groups == whole + single
-    contexts = {q.context for group in groups for q in group}
-    article_texts = {q.context for group in whole for q in group}
     paragraph_texts = {p["context"] for a in articles for p in a["paragraphs"]}
-    assert article_texts < contexts and paragraph_texts <= contexts
-    asked = [q.qid for group in single for q in group]
-    assert sorted(asked) == sorted(q.qid for group in whole for q in group)
+    single_answerable = [q for group in single for q in group if q.answerable]
+    assert {q.context for q in single_answerable} == paragraph_texts
+    # Each level has its own unanswerable share, so the "not found" threshold fits both.
+    for level in (whole, single):
+        questions = [q for group in level for q in group]
+        assert sum(not q.answerable for q in questions) / len(questions) == pytest.approx(0.4)
+
+
+def test_a_squad2_file_is_asked_as_it_is_at_both_levels() -> None:
+    articles = json.loads(shared_file("squad", "dev-v2.0-sample.json").read_text())["data"]
+    whole, single = squad2_groups(articles), squad2_groups(articles, "paragraph")
+    assert single == paragraphs_of(articles)
+    assert sorted(q.qid for g in single for q in g) == sorted(q.qid for g in whole for q in g)

@@ -273,6 +273,18 @@ def test_train_resumes_exactly_and_ships_an_evaluated_onnx_model(
     }
     assert set(kept) <= float_matmuls
 
+    # Calibrating again refreshes the figures that count its "not found" answers.
+    from desktop_qa.cli import main
+
+    stale = {**manifest, "evaluation": {**evaluation, "int8": {"exact": -1.0, "f1": -1.0}}}
+    (folder / "desktop_qa.json").write_text(json.dumps(stale))
+    arguments = ["model", "calibrate", str(folder), "--data", str(config.data)]
+    assert main([*arguments, "--articles", "held-out-fit"]) == 0
+    refreshed = json.loads((folder / "desktop_qa.json").read_text())
+    assert refreshed["calibration"] == manifest["calibration"]  # the same fit, reproduced
+    for score in ("exact", "f1"):
+        assert refreshed["evaluation"]["int8"][score] == evaluation["int8"][score]
+
 
 def test_a_checkpoint_of_other_settings_is_not_resumed(tiny_base: Path, tmp_path: Path) -> None:
     from desktop_qa.core.errors import InputError
