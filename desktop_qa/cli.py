@@ -908,11 +908,11 @@ def run_model_calibrate(args: argparse.Namespace, out: TextIO) -> int:
     from desktop_qa.core.squad import calibration_groups, load_articles
 
     model = resolve_model(args.model)
+    recipe = model.manifest.get("recipe", {})  # a trained run's: its held-out split, stride
     report: list[Any] = []
     if args.articles == "held-out-fit":
         from desktop_qa.core.training import held_out_parts, split_articles
 
-        recipe = model.manifest.get("recipe", {})  # a trained run's own held-out split
         held_out = int(recipe.get("validation_articles", TrainConfig.validation_articles))
         report, articles = held_out_parts(split_articles(args.data, held_out)[1])
     else:
@@ -929,7 +929,7 @@ def run_model_calibrate(args: argparse.Namespace, out: TextIO) -> int:
         from desktop_qa.core.training import evaluated_on_report_half
 
         # A trained run's figures count "not found" as its calibration decides: again.
-        stride = int(manifest.get("recipe", {}).get("stride", TrainConfig.stride))
+        stride = int(recipe.get("stride", TrainConfig.stride))
         manifest["evaluation"] = evaluated_on_report_half(model.path, report, stride)
         _write_json(model.path / MANIFEST_NAME, manifest)
         out.write(json.dumps({"evaluation": manifest["evaluation"]}, indent=2) + "\n")

@@ -119,8 +119,8 @@ class Calibration:
         """Read a manifest's ``"calibration"``; a malformed one is a broken model."""
         try:
             features = tuple(str(name) for name in data["features"])
-            unknown = sorted(set(features) - set(FEATURES))
-            if unknown or len(set(features)) != len(features) or not features:
+            distinct = set(features)
+            if not features or len(distinct) != len(features) or not distinct <= set(FEATURES):
                 raise ValueError(f"features {list(features)} are not distinct ones of {FEATURES}")
             mean, scale, weights = (
                 tuple(float(v) for v in data[k]) for k in ("mean", "scale", "weights")

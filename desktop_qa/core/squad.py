@@ -100,18 +100,20 @@ def calibration_groups(articles: list[Any]) -> list[list[SquadQuestion]]:
 def paragraphs_of(articles: list[Any]) -> list[list[SquadQuestion]]:
     """The questions of SQuAD articles (the file's ``data`` list), grouped by paragraph."""
     return [
-        [
-            SquadQuestion(
-                qid=str(qa["id"]),
-                question=qa["question"],
-                context=paragraph["context"],
-                answers=tuple(a["text"] for a in qa.get("answers", [])),
-            )
-            for qa in paragraph["qas"]
-        ]
+        [asked_of(qa, paragraph["context"]) for qa in paragraph["qas"]]
         for article in articles
         for paragraph in article["paragraphs"]
     ]
+
+
+def asked_of(qa: Any, context: str) -> SquadQuestion:
+    """A SQuAD file's question (its ``qas`` entry) asked of ``context``."""
+    return SquadQuestion(
+        qid=str(qa["id"]),
+        question=qa["question"],
+        context=context,
+        answers=tuple(a["text"] for a in qa.get("answers", [])),
+    )
 
 
 def article_text(article: Any) -> tuple[str, list[int]]:
@@ -293,17 +295,7 @@ def with_unanswerable(articles: list[Any], level: Level = "article") -> list[lis
         of_article.setdefault(number, []).append(position)
     for number, text, paragraphs in documents:
         asked = [(paragraph, qa) for paragraph in paragraphs for qa in paragraph["qas"]]
-        groups.append(
-            [
-                SquadQuestion(
-                    str(qa["id"]),
-                    qa["question"],
-                    text,
-                    tuple(a["text"] for a in qa.get("answers", [])),
-                )
-                for _, qa in asked
-            ]
-        )
+        groups.append([asked_of(qa, text) for _, qa in asked])
         same_article = of_article[number]
         for position, (paragraph, qa) in enumerate(asked):
             if not qa.get("answers"):
