@@ -199,6 +199,11 @@ def build_parser() -> argparse.ArgumentParser:
         "the held-out articles that training sets aside for fitting are used "
         "(default %(default)s)",
     )  # fmt: skip
+    calibrate.add_argument(
+        "--limit", type=int, metavar="N",
+        help="ask about N of the questions (every k-th, so every article stays in), and "
+        "refresh a trained run's figures on about N; for a slow model",
+    )  # fmt: skip
     calibrate.set_defaults(handler=run_model_calibrate)
 
     remove = model_commands.add_parser("remove", help="delete an installed model")
@@ -243,7 +248,12 @@ def build_parser() -> argparse.ArgumentParser:
         ("--seed", int, "seed for the data order, the new head and dropout"),
         ("--limit-questions", int, "train on this many questions only (a slice)"),
         ("--validation-articles", int, "training articles held out for validation"),
-        ("--validation-limit", int, "evaluate on this many held-out questions only"),
+        (
+            "--validation-limit",
+            int,
+            "fit the calibration on, and evaluate on, about this many held-out questions "
+            "each (evenly spread over the articles)",
+        ),
         ("--checkpoint-every", int, "steps between checkpoints"),
         ("--stop-after-steps", int, "stop (resumably) after this many steps"),
         (
@@ -905,7 +915,7 @@ def run_model_verify(args: argparse.Namespace, out: TextIO) -> int:
 def run_model_calibrate(args: argparse.Namespace, out: TextIO) -> int:
     from desktop_qa.core.calibration import calibrate
     from desktop_qa.core.model import FP32_GRAPH, MANIFEST_NAME, resolve_model
-    from desktop_qa.core.squad import calibration_groups, load_articles
+    from desktop_qa.core.squad import calibration_groups, load_articles, spread
 
     model = resolve_model(args.model)
     recipe = model.manifest.get("recipe", {})  # a trained run's: its held-out split, stride
@@ -917,7 +927,9 @@ def run_model_calibrate(args: argparse.Namespace, out: TextIO) -> int:
         report, articles = held_out_parts(split_articles(args.data, held_out)[1])
     else:
         articles = load_articles(args.data)
-    groups = calibration_groups(articles)
+    if args.limit is not None and args.limit < 1:
+        raise InputError("--limit must be at least 1")
+    groups = spread(calibration_groups(articles), args.limit)
     fitted_on = {"data": args.data.name, "articles": [a["title"] for a in articles]}
     calibration = calibrate(
         model, groups, fitted_on, progress=counted_progress("questions answered")
@@ -930,7 +942,7 @@ def run_model_calibrate(args: argparse.Namespace, out: TextIO) -> int:
 
         # A trained run's figures count "not found" as its calibration decides: again.
         stride = int(recipe.get("stride", TrainConfig.stride))
-        manifest["evaluation"] = evaluated_on_report_half(model.path, report, stride)
+        manifest["evaluation"] = evaluated_on_report_half(model.path, report, stride, args.limit)
         _write_json(model.path / MANIFEST_NAME, manifest)
         out.write(json.dumps({"evaluation": manifest["evaluation"]}, indent=2) + "\n")
     return 0

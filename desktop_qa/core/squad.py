@@ -97,6 +97,24 @@ def calibration_groups(articles: list[Any]) -> list[list[SquadQuestion]]:
     return squad2_groups(articles) + squad2_groups(articles, "paragraph")
 
 
+def spread(groups: list[list[SquadQuestion]], limit: int | None) -> list[list[SquadQuestion]]:
+    """About ``limit`` of the questions of ``groups``: every k-th one in file order, so
+    that the documents and the share of unanswerable questions stay represented
+    (``None``: all of them)."""
+    total = sum(len(group) for group in groups)
+    if limit is None or total <= limit:
+        return groups
+    step = -(-total // max(limit, 1))
+    kept: list[list[SquadQuestion]] = []
+    first = 0  # the index, over all groups, of the group's first question
+    for group in groups:
+        chosen = group[(-first) % step :: step]
+        first += len(group)
+        if chosen:
+            kept.append(chosen)
+    return kept
+
+
 def paragraphs_of(articles: list[Any]) -> list[list[SquadQuestion]]:
     """The questions of SQuAD articles (the file's ``data`` list), grouped by paragraph."""
     return [

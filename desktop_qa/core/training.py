@@ -48,6 +48,7 @@ from desktop_qa.core.squad import (
     evaluate,
     paragraphs_of,
     predict,
+    spread,
 )
 from desktop_qa.core.training_data import Features, make_features
 
@@ -426,7 +427,7 @@ def _ship(
     try:
         fitted = calibrate(
             load_model_info(folder),
-            calibration_groups(fit),
+            spread(calibration_groups(fit), config.validation_limit),
             {"data": config.data.name, "articles": [a["title"] for a in fit]},
             progress=_progress("calibration", log),
         )
@@ -521,8 +522,7 @@ def evaluate_folder(
     log: TextIO = sys.stderr,
 ) -> dict[str, Any]:
     """EM/F1 of the fp32 and int8 graphs through the app's reader, and their agreement."""
-    if limit is not None:
-        paragraphs = _first_questions(paragraphs, limit)
+    paragraphs = spread(paragraphs, limit)
     questions = [q for p in paragraphs for q in p]
     results: dict[str, Any] = {"questions": len(questions)}
     predictions = {}
@@ -559,19 +559,6 @@ def evaluate_graph(
         "seconds": round(time.perf_counter() - began, 1),
     }
     return figures, predictions
-
-
-def _first_questions(
-    paragraphs: list[list[SquadQuestion]], limit: int
-) -> list[list[SquadQuestion]]:
-    kept: list[list[SquadQuestion]] = []
-    left = limit
-    for paragraph in paragraphs:
-        if left <= 0:
-            break
-        kept.append(paragraph[:left])
-        left -= len(kept[-1])
-    return kept
 
 
 def _progress(label: str, log: TextIO) -> Callable[[int, int], None]:

@@ -18,6 +18,7 @@ from desktop_qa.core.squad import (
     load_squad,
     normalize_answer,
     paragraphs_of,
+    spread,
     squad2_groups,
     with_unanswerable,
 )
@@ -167,3 +168,17 @@ def test_a_squad2_file_is_asked_as_it_is_at_both_levels() -> None:
     whole, single = squad2_groups(articles), squad2_groups(articles, "paragraph")
     assert single == paragraphs_of(articles)
     assert sorted(q.qid for g in single for q in g) == sorted(q.qid for g in whole for q in g)
+
+
+def test_a_spread_keeps_every_kth_question_across_documents_and_both_kinds() -> None:
+    groups = calibration_groups(handmade_articles())  # 60 questions, 40% unanswerable
+    everything = [q for group in groups for q in group]
+    assert spread(groups, None) == groups and spread(groups, 60) == groups
+    kept = spread(groups, 20)
+    flat = [q for group in kept for q in group]
+    assert flat == everything[::3]
+    assert all(group for group in kept)
+    # Both levels, every document and both kinds of question stay in.
+    documents = {q.context for q in everything if q.answerable}
+    assert {q.context for q in flat if q.answerable} == documents
+    assert 0.2 < sum(not q.answerable for q in flat) / len(flat) < 0.6

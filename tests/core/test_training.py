@@ -285,6 +285,13 @@ def test_train_resumes_exactly_and_ships_an_evaluated_onnx_model(
     for score in ("exact", "f1"):
         assert refreshed["evaluation"]["int8"][score] == evaluation["int8"][score]
 
+    # A slow model is fitted on, and measured on, a spread of about N questions.
+    assert main([*arguments, "--articles", "held-out-fit", "--limit", "3"]) == 0
+    thinned = json.loads((folder / "desktop_qa.json").read_text())
+    assert thinned["evaluation"]["questions"] == 3
+    fitted_count = manifest["calibration"]["fitted_on"]["questions"]
+    assert thinned["calibration"]["fitted_on"]["questions"] < fitted_count
+
 
 def test_a_checkpoint_of_other_settings_is_not_resumed(tiny_base: Path, tmp_path: Path) -> None:
     from desktop_qa.core.errors import InputError
