@@ -845,7 +845,8 @@ def run_model_list(args: argparse.Namespace, out: TextIO) -> int:
         out.write("no models installed; pass --model DIR to use a model folder\n")
     for where, info in models:
         mark = " (default)" if info.path == default else ""
-        out.write(f"{info.name} {info.version}{mark}\n  {where}: {info.path}\n")
+        found = f"built-in, {info.tier}" if where == "shipped" and info.tier else where
+        out.write(f"{info.name} {info.version}{mark}\n  {found}: {info.path}\n")
         if info.manifest.get("description"):
             out.write(f"  {info.manifest['description']}\n")
         out.write(f"  {'; '.join(info.facts)}\n")

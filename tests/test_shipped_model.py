@@ -1,4 +1,4 @@
-"""The model shipped in models/ answers real questions through the normal reader.
+"""The models shipped in models/ answer real questions through the normal reader.
 
 Only properties that hold for any model are asserted: answers are spans of the
 document text, on valid pages, with boxes that read the answer back from the PDF.
@@ -16,10 +16,18 @@ import pytest
 
 from desktop_qa.core.assistant import Assistant
 from desktop_qa.core.chunking import encode_windows, tokenize_question
-from desktop_qa.core.model import SHIPPED_DEFAULT, SHIPPED_MODELS_DIR, resolve_model
+from desktop_qa.core.model import (
+    SHIPPED_DEFAULT,
+    SHIPPED_MODELS_DIR,
+    ModelInfo,
+    resolve_model,
+    shipped_models,
+)
 from tests.conftest import shared_file
 
 SHIPPED = SHIPPED_MODELS_DIR / SHIPPED_DEFAULT
+BUILT_IN = shipped_models() if SHIPPED.is_dir() else []
+each_built_in = pytest.mark.parametrize("built_in", BUILT_IN, ids=[m.name for m in BUILT_IN])
 
 pytestmark = pytest.mark.skipif(not SHIPPED.is_dir(), reason="no model shipped in models/")
 
@@ -28,16 +36,30 @@ def squash(text: str) -> str:
     return "".join(unicodedata.normalize("NFKC", text).replace("-", "").split())
 
 
-def test_the_shipped_model_is_the_default_and_describes_itself() -> None:
+def test_the_fast_built_in_model_is_the_default() -> None:
     info = resolve_model(None)
-    assert info.path == SHIPPED
-    assert not info.stand_in and info.no_answer and info.shared_normalization
-    assert info.calibration is not None  # trained to say "not found", with a fitted threshold
-    manifest = info.manifest
+    assert info.path == SHIPPED and info.tier == "Fast"
+    assert BUILT_IN[0].path == SHIPPED  # fastest first
+    assert (SHIPPED / "model_quantized.onnx").stat().st_size < 40_000_000
+
+
+@each_built_in
+def test_each_built_in_model_describes_itself(
+    built_in: ModelInfo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from desktop_qa.cli import main
+
+    assert resolve_model(built_in.name).path == built_in.path  # --model NAME picks it
+    assert not built_in.stand_in and built_in.no_answer and built_in.shared_normalization
+    assert built_in.calibration is not None  # trained to say "not found", with a fitted threshold
+    manifest = built_in.manifest
     assert {"base_model", "training_data", "recipe", "training", "evaluation"} <= set(manifest)
     for graph in ("fp32", "int8"):
         assert 0 < manifest["evaluation"][graph]["f1"] <= 100
-    assert (SHIPPED / "model_quantized.onnx").stat().st_size < 40_000_000
+    assert built_in.measured is not None  # the figures Settings and the About box show
+    assert main(["model", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert f"built-in, {built_in.tier}: {built_in.path}" in listed
 
 
 def middle_band(box: tuple[float, float, float, float]) -> pymupdf.Rect:
@@ -48,9 +70,10 @@ def middle_band(box: tuple[float, float, float, float]) -> pymupdf.Rect:
     return pymupdf.Rect(x0, y0 + inset, x1, y1 - inset)
 
 
-def test_shipped_model_answers_alexnet_questions_from_the_text_with_boxes() -> None:
+@each_built_in
+def test_each_built_in_model_answers_alexnet_from_the_text_with_boxes(built_in: ModelInfo) -> None:
     qa = json.loads(shared_file("corpus", "alexnet.qa.json").read_text(encoding="utf-8"))
-    assistant = Assistant(resolve_model(None))
+    assistant = Assistant(built_in)
     assert assistant.provider == "cpu"
     opened = assistant.open(shared_file("corpus", "alexnet.pdf"))
     document = opened.document

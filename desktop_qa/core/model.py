@@ -77,9 +77,33 @@ class ModelInfo:
         )
         facts = [f"windows of {self.max_seq_len} tokens", says, calibrated]
         scores = self.manifest.get("evaluation", {}).get("int8")
-        if scores:
+        if self.measured:
+            facts.append(self.measured)
+        elif scores:
             facts.append(f"held-out SQuAD EM {scores['exact']} / F1 {scores['f1']} (int8)")
         return facts
+
+    @property
+    def tier(self) -> str | None:
+        """A built-in model's place beside the others, "Fast" or "Accurate" (its
+        manifest's ``tier``); None for other models."""
+        tier = self.manifest.get("tier")
+        return str(tier) if tier else None
+
+    @property
+    def measured(self) -> str | None:
+        """The benchmark's speed and F1 for a built-in model (its manifest's ``measured``)."""
+        measured = self.manifest.get("measured")
+        if not isinstance(measured, dict):
+            return None
+        try:
+            return (
+                f"F1 {measured['paragraph_f1']} by paragraph, {measured['whole_article_f1']} "
+                f"asked of a whole article; {measured['seconds_per_question']} s a question "
+                f"on a {measured['pages']}-page paper ({measured['machine']})"
+            )
+        except KeyError:
+            return None
 
     def graph_for(self, on_gpu: bool) -> Path:
         """The int8 graph for the CPU when there is one; the fp32 graph on a GPU."""
@@ -153,7 +177,7 @@ def resolve_model(explicit: str | Path | None) -> ModelInfo:
     if explicit is not None:
         explicit = Path(explicit)
         if not explicit.exists() and len(explicit.parts) == 1:
-            return installed_model(explicit.name)
+            return named_model(explicit.name)
         return load_model_info(explicit)
     from_env = os.environ.get("DESKTOP_QA_MODEL")
     if from_env:
@@ -190,6 +214,31 @@ def available_models() -> list[tuple[str, ModelInfo]]:
             if not info.stand_in:
                 found.append((where, info))
     return found
+
+
+def named_model(name: str) -> ModelInfo:
+    """A model by name: an installed one, else one shipped with desktop-qa."""
+    try:
+        return installed_model(name)
+    except ModelNotFoundError:
+        shipped = SHIPPED_MODELS_DIR / name
+        if Path(name).name != name or name.startswith(".") or not shipped.is_dir():
+            raise ModelNotFoundError(
+                f"no installed or built-in model named {name!r} (see: desktop-qa model list)"
+            ) from None
+        return load_model_info(shipped)
+
+
+def shipped_models() -> list[ModelInfo]:
+    """The built-in models (the shipped ones with a ``tier``), fastest first."""
+    shipped = [info for where, info in available_models() if where == "shipped" and info.tier]
+    return sorted(shipped, key=_seconds_per_question)
+
+
+def _seconds_per_question(info: ModelInfo) -> float:
+    measured = info.manifest.get("measured")
+    seconds = measured.get("seconds_per_question") if isinstance(measured, dict) else None
+    return float(seconds) if isinstance(seconds, int | float) else float("inf")
 
 
 def installed_model(name: str) -> ModelInfo:

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from desktop_qa.core.config import PROVIDER_CHOICES, ReaderSettings
 from desktop_qa.core.errors import InputError
+from desktop_qa.core.model import ModelInfo
 
 #: The reader settings the dialog offers, with their ranges.
 INT_RANGES = {"top_k": (1, 20), "stride": (0, 256), "max_answer_tokens": (1, 100)}
@@ -75,6 +76,19 @@ def _key(name: str) -> str:
     return "reader/not_found_threshold" if name == "no_answer_threshold" else f"reader/{name}"
 
 
+def model_choice(info: ModelInfo) -> str:
+    """How Settings offer a built-in model: its tier, name, F1 and speed."""
+    measured = info.manifest.get("measured")
+    if not isinstance(measured, dict) or not {"paragraph_f1", "seconds_per_question"} <= set(
+        measured
+    ):
+        return f"{info.tier}: {info.name}"
+    return (
+        f"{info.tier}: {info.name} (F1 {measured['paragraph_f1']}, "
+        f"{measured['seconds_per_question']} s a question)"
+    )
+
+
 def saved_model(settings: QSettings) -> Path | None:
     """The model folder or installed name chosen in settings; None for the default."""
     value = settings.value("model")
@@ -85,14 +99,19 @@ class SettingsDialog(QDialog):
     """Model, provider and reading settings; the caller saves and applies them."""
 
     def __init__(
-        self, reader: ReaderSettings, model: Path | None, models: list[str], parent: QWidget | None
+        self,
+        reader: ReaderSettings,
+        model: Path | None,
+        models: list[tuple[str, str]],
+        parent: QWidget | None,
     ) -> None:
+        """``models``: (what the list shows, the name saved) of each model on offer."""
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.model = QComboBox()
         self.model.addItem(BUILT_IN, None)
-        for name in models:
-            self.model.addItem(name, name)
+        for label, name in models:
+            self.model.addItem(label, name)
         if model is not None and self.model.findData(str(model)) < 0:
             self.model.addItem(str(model), str(model))
         self.model.setCurrentIndex(max(0, self.model.findData(str(model) if model else None)))

@@ -20,16 +20,19 @@ def shortcuts_dialog(parent: QWidget, rows: list[tuple[str, str]]) -> QMessageBo
     return box
 
 
-def about_dialog(parent: QWidget, model_facts: str) -> None:
+def about_dialog(parent: QWidget, model_facts: str, built_in: list[str]) -> None:
+    """Versions, the model in use and the built-in models (a line of facts each)."""
     import onnxruntime
     import pymupdf
     import PySide6
 
+    shipped = "".join(f"<li>{line}</li>" for line in built_in)
     QMessageBox.about(
         parent,
         "About desktop-qa",
         f"<b>desktop-qa {__version__}</b><p>Ask questions about PDFs, answered by a "
         f"local extractive QA model.</p><p>Model: {model_facts}</p>"
+        f"<p>Built-in models:</p><ul>{shipped}</ul>"
         f"<p>PySide6 {PySide6.__version__} (LGPL-3.0), PyMuPDF {pymupdf.VersionBind} "
         f"(AGPL-3.0), ONNX Runtime {onnxruntime.__version__} (MIT).</p>",
     )

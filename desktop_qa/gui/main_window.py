@@ -669,7 +669,12 @@ class MainWindow(QMainWindow):
         return shortcuts_dialog(self, shortcut_rows(self.menuBar()))
 
     def about(self) -> None:
-        about_dialog(self, self._model_facts())
+        from desktop_qa.core.model import shipped_models
+
+        built_in = [
+            f"<b>{m.tier}</b>: {m.name} {m.version}; {'; '.join(m.facts)}" for m in shipped_models()
+        ]
+        about_dialog(self, self._model_facts(), built_in)
 
     def _model_facts(self) -> str:
         assistant = self.worker.assistant

@@ -17,7 +17,12 @@ from PySide6.QtWidgets import QWidget
 
 from desktop_qa.core.assistant import OpenDocument
 from desktop_qa.core.config import ReaderSettings
-from desktop_qa.gui.dialogs import FirstRunDialog, SettingsDialog, save_reader_settings
+from desktop_qa.gui.dialogs import (
+    FirstRunDialog,
+    SettingsDialog,
+    model_choice,
+    save_reader_settings,
+)
 from desktop_qa.gui.worker import WorkerState
 
 #: (kind, job): a job for the window's runner; kinds are "install", "import", "reload"
@@ -45,10 +50,15 @@ class ModelActions(QObject):
         self.first_run: FirstRunDialog | None = None
 
     def open_settings(self) -> SettingsDialog:
-        from desktop_qa.core.model import available_models
+        from desktop_qa.core.model import available_models, shipped_models
 
-        names = [info.path.name for where, info in available_models() if where == "installed"]
-        dialog = SettingsDialog(self.worker.settings, self.worker.model_path, names, self.window)
+        offered = [(model_choice(info), info.path.name) for info in shipped_models()]
+        offered += [
+            (info.path.name, info.path.name)
+            for where, info in available_models()
+            if where == "installed"
+        ]
+        dialog = SettingsDialog(self.worker.settings, self.worker.model_path, offered, self.window)
         dialog.accepted.connect(
             lambda: self.apply_settings(dialog.reader_settings(), dialog.chosen_model())
         )

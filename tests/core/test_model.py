@@ -76,3 +76,33 @@ def test_shipped_model_is_the_fallback_and_stand_ins_are_never_listed(
     monkeypatch.setattr(model, "SHIPPED_MODELS_DIR", shipped)
     assert resolve_model(None).path == real
     assert [(where, info.path) for where, info in available_models()] == [("shipped", real)]
+
+
+def built_in(folder: Path, tiny_model: Path, tier: str, seconds: float) -> Path:
+    """A shipped model folder with a tier and measured figures (the tiny model's files)."""
+    shutil.copytree(tiny_model, folder)
+    manifest = json.loads((folder / "desktop_qa.json").read_text())
+    measured = {"paragraph_f1": 80.0, "whole_article_f1": 78.0, "seconds_per_question": seconds,
+                "pages": 15, "machine": "2-core x86_64 CPU"}  # fmt: skip
+    manifest.update(name=folder.name, stand_in=False, tier=tier, measured=measured)
+    (folder / "desktop_qa.json").write_text(json.dumps(manifest))
+    return folder
+
+
+def test_built_in_models_are_picked_by_name_fastest_first_and_installed_ones_win(
+    tiny_model: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    shipped = tmp_path / "shipped"
+    accurate = built_in(shipped / "accurate-model", tiny_model, "Accurate", 0.9)
+    fast = built_in(shipped / "fast-model", tiny_model, "Fast", 0.2)
+    monkeypatch.setattr(model, "SHIPPED_MODELS_DIR", shipped)
+    assert [info.path for info in model.shipped_models()] == [fast, accurate]
+    assert resolve_model("accurate-model").path == accurate
+    facts = "; ".join(resolve_model("accurate-model").facts)
+    assert "F1 80.0 by paragraph, 78.0 asked of a whole article" in facts
+    assert "0.9 s a question on a 15-page paper" in facts
+    mine = installed_models_dir() / "accurate-model"
+    shutil.copytree(tiny_model, mine)
+    assert resolve_model("accurate-model").path == mine
+    with pytest.raises(ModelNotFoundError, match="no installed or built-in model named 'other'"):
+        resolve_model("other")

@@ -280,6 +280,31 @@ def test_settings_dialog_applies_and_keeps_its_values(
     assert sorted(reader_keys) == ["reader/provider", "reader/stride", "reader/top_k"]
 
 
+def test_settings_offer_the_built_in_models_by_tier_and_load_the_chosen_one(
+    qtbot: QtBot, window: tuple[MainWindow, CountingModel], tmp_path: Path
+) -> None:
+    from desktop_qa.core.model import shipped_models
+
+    main, _ = window
+    fast = shipped_models()[0]
+    dialog = main.models.open_settings()
+    offered = {
+        dialog.model.itemText(i): dialog.model.itemData(i) for i in range(dialog.model.count())
+    }
+    measured = fast.manifest["measured"]
+    label = (
+        f"Fast: {fast.name} (F1 {measured['paragraph_f1']}, "
+        f"{measured['seconds_per_question']} s a question)"
+    )
+    assert offered[label] == fast.name
+    dialog.model.setCurrentText(label)
+    with qtbot.waitSignal(main.runner.finished, timeout=60_000):
+        dialog.accept()
+    assert main.worker.assistant is not None and main.worker.assistant.model.path == fast.path
+    stored = QSettings(str(tmp_path / "gui.ini"), QSettings.Format.IniFormat)
+    assert stored.value("model") == fast.name
+
+
 def test_settings_left_alone_follow_newer_defaults(tmp_path: Path) -> None:
     stored = QSettings(str(tmp_path / "old.ini"), QSettings.Format.IniFormat)
     stored.setValue("reader/retrieval_k", 8)  # an earlier version stored every default
