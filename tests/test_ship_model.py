@@ -59,7 +59,7 @@ def test_the_better_model_is_shipped_and_the_replaced_one_stays_on_record(
     manifest = json.loads((unmeasured / MANIFEST_NAME).read_text())
     del manifest["measured"]
     (unmeasured / MANIFEST_NAME).write_text(json.dumps(manifest))
-    with pytest.raises(SystemExit, match="answer_quality.py --record"):
+    with pytest.raises(SystemExit, match=r"answer_quality\.py --record"):
         ship(unmeasured, target)
 
     ship(trained(tmp_path / "b", "recipe-b", 75.2, tiny_model), target)
