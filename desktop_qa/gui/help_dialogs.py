@@ -8,6 +8,7 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from desktop_qa import __version__
+from desktop_qa.core.model import ModelInfo
 
 
 def shortcuts_dialog(parent: QWidget, rows: list[tuple[str, str]]) -> QMessageBox:
@@ -20,21 +21,36 @@ def shortcuts_dialog(parent: QWidget, rows: list[tuple[str, str]]) -> QMessageBo
     return box
 
 
-def about_dialog(parent: QWidget, model_facts: str, built_in: list[str]) -> None:
-    """Versions, the model in use and the built-in models (a line of facts each)."""
+def about_dialog(parent: QWidget, model: ModelInfo | None, provider: str) -> None:
+    QMessageBox.about(parent, "About desktop-qa", about_text(model, provider))
+
+
+def about_text(model: ModelInfo | None, provider: str) -> str:
+    """Versions, the model in use (or ``provider``'s note while there is none) and the
+    built-in models, a line of facts each."""
     import onnxruntime
     import pymupdf
     import PySide6
 
-    shipped = "".join(f"<li>{line}</li>" for line in built_in)
-    QMessageBox.about(
-        parent,
-        "About desktop-qa",
+    from desktop_qa.core.model import shipped_models
+
+    in_use = provider
+    if model is not None:
+        lines = [f"{model.name} {model.version}, on {provider}"]
+        if model.manifest.get("description"):
+            lines.append(str(model.manifest["description"]))
+        lines.append("; ".join(model.facts))
+        in_use = "<br>".join(lines)
+    built_in = "".join(
+        f"<li><b>{m.tier}</b>: {m.name} {m.version}; {'; '.join(m.facts)}</li>"
+        for m in shipped_models()
+    )
+    return (
         f"<b>desktop-qa {__version__}</b><p>Ask questions about PDFs, answered by a "
-        f"local extractive QA model.</p><p>Model: {model_facts}</p>"
-        f"<p>Built-in models:</p><ul>{shipped}</ul>"
+        f"local extractive QA model.</p><p>Model: {in_use}</p>"
+        f"<p>Built-in models:</p><ul>{built_in}</ul>"
         f"<p>PySide6 {PySide6.__version__} (LGPL-3.0), PyMuPDF {pymupdf.VersionBind} "
-        f"(AGPL-3.0), ONNX Runtime {onnxruntime.__version__} (MIT).</p>",
+        f"(AGPL-3.0), ONNX Runtime {onnxruntime.__version__} (MIT).</p>"
     )
 
 

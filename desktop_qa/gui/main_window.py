@@ -669,23 +669,11 @@ class MainWindow(QMainWindow):
         return shortcuts_dialog(self, shortcut_rows(self.menuBar()))
 
     def about(self) -> None:
-        from desktop_qa.core.model import shipped_models
-
-        built_in = [
-            f"<b>{m.tier}</b>: {m.name} {m.version}; {'; '.join(m.facts)}" for m in shipped_models()
-        ]
-        about_dialog(self, self._model_facts(), built_in)
-
-    def _model_facts(self) -> str:
         assistant = self.worker.assistant
         if assistant is None:
-            return self.status_model.text()
-        model = assistant.model
-        lines = [f"{model.name} {model.version}, on {assistant.provider}"]
-        if model.manifest.get("description"):
-            lines.append(str(model.manifest["description"]))
-        lines.append("; ".join(model.facts))
-        return "<br>".join(lines)
+            about_dialog(self, None, self.status_model.text())
+        else:
+            about_dialog(self, assistant.model, assistant.provider)
 
     def _link_refused(self, target: str) -> None:
         self.statusBar().showMessage(

@@ -455,11 +455,17 @@ def test_the_about_box_states_the_shipped_models_facts_as_model_list_does(
         text=True,
         check=True,
     ).stdout
-    facts = main._model_facts()
-    scores = info.manifest["evaluation"]["int8"]
-    assert f"F1 {scores['f1']} (int8)" in info.facts[-1]
+    from desktop_qa.core.model import shipped_models
+    from desktop_qa.gui.help_dialogs import about_text
+
+    assistant = main.worker.ensure_assistant()
+    about = about_text(assistant.model, assistant.provider)
+    assert info.measured is not None and info.measured in info.facts
     for fact in (info.version, info.manifest["description"], "; ".join(info.facts)):
-        assert fact in facts and fact in listed
+        assert fact in about and fact in listed
+    for built_in in shipped_models():  # every built-in model, with its tier and facts
+        assert f"<b>{built_in.tier}</b>: {built_in.name}" in about
+        assert "; ".join(built_in.facts) in about
     main.close()
 
 
