@@ -295,6 +295,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--init", type=Path, metavar="RUN", help="start from the trained weights of an "
         "earlier run folder (a second stage) instead of the bare encoder",
     )  # fmt: skip
+    train.add_argument(
+        "--name", help="the trained model's name (default: desktop-qa-minilm-squad or "
+        "desktop-qa-mpnet-squad for the packaged encoders, else desktop-qa-FOLDER-squad)",
+    )  # fmt: skip
     train.set_defaults(handler=run_train)
     return parser
 
@@ -1013,14 +1017,16 @@ def run_train(args: argparse.Namespace, out: TextIO) -> int:
         from desktop_qa.core.training import train
     except ImportError as exc:  # pragma: no cover - depends on the installed extras
         raise DesktopQAError("training needs the dev extra: pip install -e '.[dev]'") from exc
-    from desktop_qa.core.encoders import NAMES, encoder_folder
+    from desktop_qa.core.encoders import NAMES, TRAINED_NAMES, encoder_folder
 
     if args.base in NAMES and not Path(args.base).exists():
         base = encoder_folder(args.base)
+        name = args.name or TRAINED_NAMES[args.base]
     else:
         base = Path(args.base)
+        name = args.name or f"desktop-qa-{base.name}-squad"
     values = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if hasattr(args, f.name)}
-    config = TrainConfig(**{**values, "base": base})
+    config = TrainConfig(**{**values, "base": base, "name": name})
     try:
         manifest = train(config)
     except ModuleNotFoundError as exc:

@@ -59,6 +59,8 @@ MPNET = SplitZipEncoder(
 )
 MINILM = "all-minilm-l6-v2"
 NAMES = (MINILM, MPNET.name)
+#: The name of the QA model trained from each packaged encoder (the built-in models').
+TRAINED_NAMES = {MINILM: "desktop-qa-minilm-squad", MPNET.name: "desktop-qa-mpnet-squad"}
 
 
 def encoder_folder(name: str) -> Path:

@@ -182,6 +182,7 @@ def test_the_training_command_runs_a_document_level_slice_end_to_end(
     assert code == 0
     manifest = json.loads(capsys.readouterr().out)
     assert manifest["recipe"]["negatives_per_question"] == "1"
+    assert manifest["name"] == f"desktop-qa-{tiny_base.name}-squad"  # named by its base
     assert load_model_info(tmp_path / "run" / "model").no_answer
 
 
@@ -197,11 +198,12 @@ def test_the_training_command_trains_an_mpnet_shaped_model_without_token_types(
         "model", "train", "--base", str(base), "--data", str(synthetic_squad(tmp_path / "t.json")),
         "--out", str(tmp_path / "run"), "--negatives-per-question", "1", "--max-seq-len", "128",
         "--stride", "32", "--batch-size", "4", "--validation-articles", "2",
-        "--limit-questions", "10",
+        "--limit-questions", "10", "--name", "desktop-qa-mpnet-squad",
     ])  # fmt: skip
     assert code == 0
     manifest = json.loads(capsys.readouterr().out)
     assert manifest["architecture"] == "mpnet" and manifest["recipe"]["context"] == "article"
+    assert manifest["name"] == "desktop-qa-mpnet-squad"
     model = tmp_path / "run" / "model"
     for graph in ("model.onnx", "model_quantized.onnx"):
         inputs = {i.name for i in onnxruntime.InferenceSession(str(model / graph)).get_inputs()}
