@@ -116,7 +116,7 @@ def record(info: ModelInfo, rows: dict[str, Any]) -> None:
         "whole_article_f1": round(rows["whole article"]["f1"], 1),
         "squad2_style_f1": round(rows["SQuAD 2.0-style"]["f1"], 1),
         "seconds_per_question": round(rows["paper_seconds"], 2),
-        "pages": 15,
+        "pages": _page_count(PAPER),
         "machine": f"{os.cpu_count()}-core {platform.machine()} CPU",
         "benchmark": "benchmarks/answer_quality.py, held-out SQuAD articles",
         "on": time.strftime("%Y-%m-%d"),
@@ -125,6 +125,13 @@ def record(info: ModelInfo, rows: dict[str, Any]) -> None:
     manifest = json.loads(path.read_text(encoding="utf-8"))
     manifest["measured"] = measured
     path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+
+
+def _page_count(pdf: Path) -> int:
+    import pymupdf
+
+    with pymupdf.open(pdf) as document:
+        return int(document.page_count)
 
 
 def scores_of(asked: list[Asked], seconds: float) -> dict[str, Any]:

@@ -91,11 +91,16 @@ class ModelInfo:
         return str(tier) if tier else None
 
     @property
-    def measured(self) -> str | None:
-        """The benchmark's speed and F1 for a built-in model (its manifest's ``measured``)."""
+    def measured_figures(self) -> dict[str, Any]:
+        """The benchmark's figures for a built-in model (its manifest's ``measured``,
+        written by ``benchmarks/answer_quality.py --record``); empty for others."""
         measured = self.manifest.get("measured")
-        if not isinstance(measured, dict):
-            return None
+        return measured if isinstance(measured, dict) else {}
+
+    @property
+    def measured(self) -> str | None:
+        """The benchmark's speed and F1 for a built-in model, in words."""
+        measured = self.measured_figures
         try:
             return (
                 f"F1 {measured['paragraph_f1']} by paragraph, {measured['whole_article_f1']} "
@@ -236,8 +241,7 @@ def shipped_models() -> list[ModelInfo]:
 
 
 def _seconds_per_question(info: ModelInfo) -> float:
-    measured = info.manifest.get("measured")
-    seconds = measured.get("seconds_per_question") if isinstance(measured, dict) else None
+    seconds = info.measured_figures.get("seconds_per_question")
     return float(seconds) if isinstance(seconds, int | float) else float("inf")
 
 

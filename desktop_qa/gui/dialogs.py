@@ -78,10 +78,8 @@ def _key(name: str) -> str:
 
 def model_choice(info: ModelInfo) -> str:
     """How Settings offer a built-in model: its tier, name, F1 and speed."""
-    measured = info.manifest.get("measured")
-    if not isinstance(measured, dict) or not {"paragraph_f1", "seconds_per_question"} <= set(
-        measured
-    ):
+    measured = info.measured_figures
+    if not {"paragraph_f1", "seconds_per_question"} <= set(measured):
         return f"{info.tier}: {info.name}"
     return (
         f"{info.tier}: {info.name} (F1 {measured['paragraph_f1']}, "
