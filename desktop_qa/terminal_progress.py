@@ -27,3 +27,17 @@ def counted_progress(what: str, lead: str = "") -> Callable[[int, int], None]:
         )  # fmt: skip
 
     return report
+
+
+def download_progress() -> Callable[[str, int, int | None], None]:
+    """Report each file's megabytes downloaded on stderr, every 5 percent."""
+    shown: dict[str, int] = {}
+
+    def report(name: str, done: int, expected: int | None) -> None:
+        percent = 100 * done // expected if expected else -1
+        if shown.get(name) != percent and (percent % 5 == 0 or done == expected):
+            shown[name] = percent
+            of = f" of {expected / 1e6:.1f} MB ({percent}%)" if expected else ""
+            print(f"{name}: {done / 1e6:.1f} MB{of}", file=sys.stderr, flush=True)
+
+    return report
