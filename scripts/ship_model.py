@@ -30,7 +30,7 @@ from typing import Any
 
 from desktop_qa.core.convert import model_file_hashes
 from desktop_qa.core.encoders import encoder_folder
-from desktop_qa.core.model import INT8_GRAPH, MANIFEST_NAME, SHIPPED_DEFAULT, TOKENIZER_NAME
+from desktop_qa.core.model import FAST_BUILT_IN, INT8_GRAPH, MANIFEST_NAME, TOKENIZER_NAME
 from desktop_qa.core.training import base_description
 
 RECORDED = ("version", "recipe", "training", "evaluation")
@@ -96,7 +96,7 @@ def ship(
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("source", type=Path, help="a training run's model folder")
-    default = Path(__file__).resolve().parents[1] / "models" / SHIPPED_DEFAULT
+    default = Path(__file__).resolve().parents[1] / "models" / FAST_BUILT_IN
     parser.add_argument("--target", type=Path, default=default)
     parser.add_argument("--base", help="rewrite the base model from this encoder name or folder")
     parser.add_argument("--tier", help="Fast or Accurate (default: the replaced model's)")

@@ -12,7 +12,7 @@ import pytest
 
 from desktop_qa.core.config import shipped_dir
 from desktop_qa.core.convert import calibration_windows
-from desktop_qa.core.model import INT8_GRAPH, MANIFEST_NAME, SHIPPED_DEFAULT, TOKENIZER_NAME
+from desktop_qa.core.model import FAST_BUILT_IN, INT8_GRAPH, MANIFEST_NAME, TOKENIZER_NAME
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
@@ -33,7 +33,7 @@ def test_the_recovered_weights_answer_as_the_shipped_int8_graph(tmp_path: Path) 
     import onnxruntime as ort
     from transformers import BertConfig, BertForQuestionAnswering
 
-    shipped = shipped_dir("models") / SHIPPED_DEFAULT
+    shipped = shipped_dir("models") / FAST_BUILT_IN
     script = recover_run()
     saved = torch.load(script.recover(shipped, tmp_path / "run"), weights_only=False)
     manifest = json.loads((shipped / MANIFEST_NAME).read_text(encoding="utf-8"))

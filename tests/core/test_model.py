@@ -68,21 +68,20 @@ def test_shipped_model_is_the_fallback_and_stand_ins_are_never_listed(
     tiny_model: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     shipped = tmp_path / "shipped"
-    real = shipped / model.SHIPPED_DEFAULT
-    shutil.copytree(tiny_model, real)
+    real = built_in(shipped / model.FAST_BUILT_IN, tiny_model, "Fast", 0.5)
     shutil.copytree(tiny_model, shipped / "a-stand-in")
-    manifest = json.loads((real / "desktop_qa.json").read_text())
-    (real / "desktop_qa.json").write_text(json.dumps({**manifest, "stand_in": False}))
     monkeypatch.setattr(model, "SHIPPED_MODELS_DIR", shipped)
     assert resolve_model(None).path == real
     assert [(where, info.path) for where, info in available_models()] == [("shipped", real)]
 
 
-def built_in(folder: Path, tiny_model: Path, tier: str, seconds: float) -> Path:
+def built_in(
+    folder: Path, tiny_model: Path, tier: str, seconds: float, whole_f1: float = 78.0
+) -> Path:
     """A shipped model folder with a tier and measured figures (the tiny model's files)."""
     shutil.copytree(tiny_model, folder)
     manifest = json.loads((folder / "desktop_qa.json").read_text())
-    measured = {"paragraph_f1": 80.0, "whole_article_f1": 78.0, "seconds_per_question": seconds,
+    measured = {"paragraph_f1": 80.0, "whole_article_f1": whole_f1, "seconds_per_question": seconds,
                 "pages": 15, "machine": "2-core x86_64 CPU"}  # fmt: skip
     manifest.update(name=folder.name, stand_in=False, tier=tier, measured=measured)
     (folder / "desktop_qa.json").write_text(json.dumps(manifest))
@@ -94,9 +93,10 @@ def test_built_in_models_are_picked_by_name_fastest_first_and_installed_ones_win
 ) -> None:
     shipped = tmp_path / "shipped"
     accurate = built_in(shipped / "accurate-model", tiny_model, "Accurate", 0.9)
-    fast = built_in(shipped / "fast-model", tiny_model, "Fast", 0.2)
+    fast = built_in(shipped / "fast-model", tiny_model, "Fast", 0.2, whole_f1=63.0)
     monkeypatch.setattr(model, "SHIPPED_MODELS_DIR", shipped)
     assert [info.path for info in model.shipped_models()] == [fast, accurate]
+    assert resolve_model(None).path == accurate  # more accurate, and under 1 s a question
     assert resolve_model("accurate-model").path == accurate
     facts = "; ".join(resolve_model("accurate-model").facts)
     assert "F1 80.0 by paragraph, 78.0 asked of a whole article" in facts
@@ -106,3 +106,13 @@ def test_built_in_models_are_picked_by_name_fastest_first_and_installed_ones_win
     assert resolve_model("accurate-model").path == mine
     with pytest.raises(ModelNotFoundError, match="no installed or built-in model named 'other'"):
         resolve_model("other")
+
+
+def test_the_fast_built_in_model_stays_the_default_where_the_accurate_one_is_slow(
+    tiny_model: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    shipped = tmp_path / "shipped"
+    built_in(shipped / "accurate-model", tiny_model, "Accurate", 1.4)
+    fast = built_in(shipped / "fast-model", tiny_model, "Fast", 0.2, whole_f1=63.0)
+    monkeypatch.setattr(model, "SHIPPED_MODELS_DIR", shipped)
+    assert resolve_model(None).path == fast
