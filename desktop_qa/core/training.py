@@ -53,6 +53,7 @@ from desktop_qa.core.squad import (
 from desktop_qa.core.training_data import Features, make_features
 
 CHECKPOINT_NAME = "checkpoint.pt"
+EXPORTED = "model"  # the run folder's subfolder holding the exported model
 
 
 def split_articles(path: Path, validation_articles: int) -> tuple[list[Any], list[Any]]:
@@ -293,7 +294,7 @@ def _load_init(run: Path, model: Any) -> dict[str, Any]:
     """Load an earlier run's trained weights into ``model``; returns what the manifest records.
 
     That record holds the earlier run's own ``init`` in its recipe, so a model trained
-    in several stages keeps every stage.
+    in several stages keeps every stage, and its held-out scores where it has them.
     """
     import torch
 
@@ -305,11 +306,17 @@ def _load_init(run: Path, model: Any) -> dict[str, Any]:
     recipe: dict[str, Any] = _recipe(checkpoint["identity"])
     if checkpoint.get("init"):
         recipe["init"] = checkpoint["init"]
-    return {
+    record: dict[str, Any] = {
         "recipe": recipe,
         "steps": checkpoint["step"],
         "seconds": round(checkpoint["seconds"]),
     }
+    exported = run / EXPORTED / MANIFEST_NAME
+    if exported.is_file():
+        evaluation = json.loads(exported.read_text(encoding="utf-8")).get("evaluation")
+        if evaluation:
+            record["evaluation"] = evaluation
+    return record
 
 
 def _recipe(identity: dict[str, str]) -> dict[str, str]:
@@ -390,7 +397,7 @@ def _ship(
         quantize_int8,
     )
 
-    folder = config.out / "model"
+    folder = config.out / EXPORTED
     folder.mkdir(parents=True, exist_ok=True)
     model.eval()
     export_qa_onnx(model, folder / FP32_GRAPH)

@@ -343,6 +343,8 @@ def test_a_second_stage_starts_from_the_first_stages_weights_and_records_it(
     assert all(torch.equal(before[k], after[k]) for k in before)
     earlier = manifest["recipe"]["init"]
     assert earlier["steps"] == 6 and earlier["recipe"]["seed"] == "2"
+    first_scores = load_model_info(first.out / "model").manifest["evaluation"]
+    assert earlier["evaluation"] == first_scores  # each stage's held-out scores too
     assert manifest["recipe"]["seed"] == "3" and "base" not in earlier["recipe"]
     assert manifest["version"] == "seed2+3-steps12"
     third = replace(second, out=tmp_path / "third", init=second.out, seed=4)
