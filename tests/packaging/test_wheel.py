@@ -18,8 +18,6 @@ from desktop_qa.core.config import shipped_dir
 from tests.conftest import shared_file
 
 ROOT = Path(__file__).resolve().parents[2]
-BUILT_IN_NAME = "desktop-qa-minilm-squad"
-BUILT_IN = f"models/{BUILT_IN_NAME}"
 
 
 @pytest.fixture(scope="module")
@@ -33,19 +31,24 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def test_the_wheel_and_sdist_carry_the_model_catalogue_and_icon(built: Path) -> None:
-    model_files = sorted(p.name for p in (shipped_dir("models") / BUILT_IN_NAME).iterdir())
+def test_the_wheel_and_sdist_carry_every_built_in_model_the_catalogue_and_icon(
+    built: Path,
+) -> None:
+    model_files = {
+        f"models/{p.parent.name}/{p.name}" for p in shipped_dir("models").glob("*/*") if p.is_file()
+    }
+    assert model_files, "no built-in model in models/"
     (wheel,) = built.glob("*.whl")
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
     shared = [n.split("/share/desktop-qa/", 1)[1] for n in names if "/share/desktop-qa/" in n]
-    assert {f"{BUILT_IN}/{name}" for name in model_files} <= set(shared)
+    assert model_files <= set(shared)
     assert {"models/known_models.json", "resources/desktop-qa.svg"} <= set(shared)
     assert "desktop_qa/resources/verify_pairs.json" in names
     (sdist,) = built.glob("*.tar.gz")
     with tarfile.open(sdist) as archive:
         members = {m.split("/", 1)[1] for m in archive.getnames() if "/" in m}
-    assert {f"{BUILT_IN}/{name}" for name in model_files} <= members
+    assert model_files <= members
     assert {"resources/desktop-qa.svg", "pyproject.toml", "README.md"} <= members
 
 
