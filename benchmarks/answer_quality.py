@@ -116,6 +116,10 @@ def record(info: ModelInfo, rows: dict[str, Any]) -> None:
         "whole_article_f1": round(rows["whole article"]["f1"], 1),
         "squad2_style_f1": round(rows["SQuAD 2.0-style"]["f1"], 1),
         "seconds_per_question": round(rows["paper_seconds"], 2),
+        "questions": {
+            "paragraph": rows["paragraph"]["total"],
+            "squad2_style": rows["SQuAD 2.0-style"]["total"],
+        },
         "pages": _page_count(PAPER),
         "machine": f"{os.cpu_count()}-core {platform.machine()} CPU",
         "benchmark": "benchmarks/answer_quality.py, held-out SQuAD articles",
