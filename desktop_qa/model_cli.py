@@ -164,6 +164,10 @@ def add_model_commands(commands: argparse._SubParsersAction) -> None:  # type: i
         "earlier run folder (a second stage) instead of the bare encoder",
     )  # fmt: skip
     train.add_argument(
+        "--fresh-questions", action="store_true", help="with --init: leave out the questions "
+        "the earlier stages trained on (their seeds and --limit-questions say which)",
+    )  # fmt: skip
+    train.add_argument(
         "--name", help="the trained model's name (default: desktop-qa-minilm-squad or "
         "desktop-qa-mpnet-squad for the packaged encoders, else desktop-qa-FOLDER-squad)",
     )  # fmt: skip

@@ -111,7 +111,7 @@ RUN_IDENTITY = (
 )  # fmt: skip
 #: Recipe fields added later: part of a run's identity only when set, so that runs
 #: started before them still resume.
-LATER_IDENTITY = {"entity_swap_fraction": 0.0}
+LATER_IDENTITY = {"entity_swap_fraction": 0.0, "fresh_questions": False}
 TRAIN_PRECISIONS = ("fp32", "bf16")
 TRAIN_CONTEXTS = ("article", "paragraph")
 
@@ -149,6 +149,7 @@ class TrainConfig:
     negatives_per_question: int = 2
     unanswerable_fraction: float = 0.33
     entity_swap_fraction: float = 0.0
+    fresh_questions: bool = False  # leave out the questions the --init stages trained on
 
     def __post_init__(self) -> None:
         if self.context not in TRAIN_CONTEXTS:

@@ -50,7 +50,7 @@ from desktop_qa.core.squad import (
     predict,
     spread,
 )
-from desktop_qa.core.training_data import Features, make_features
+from desktop_qa.core.training_data import Features, Sample, make_features
 
 CHECKPOINT_NAME = "checkpoint.pt"
 EXPORTED = "model"  # the run folder's subfolder holding the exported model
@@ -205,7 +205,12 @@ def train(config: TrainConfig, log: TextIO = sys.stderr) -> dict[str, Any]:
     torch.set_num_threads(os.cpu_count() or 1)
     tokenizer = QATokenizer.from_file(config.base / TOKENIZER_NAME)
     train_articles, validation_articles = split_articles(config.data, config.validation_articles)
-    features, question_count = make_features(train_articles, tokenizer, config)
+    model = AutoModelForQuestionAnswering.from_pretrained(str(config.base))
+    earlier = _load_init(config.init, model) if config.init else None
+    trained_before = stage_samples(earlier, config) if config.fresh_questions else []
+    features, question_count = make_features(train_articles, tokenizer, config, trained_before)
+    if not len(features) and trained_before:
+        raise DatasetError("--fresh-questions: the earlier stages trained on every question")
     if not len(features):
         raise DatasetError(f"{config.data}: no answered questions to train on")
     lengths = np.array([len(ids) for ids in features.input_ids])
@@ -218,8 +223,6 @@ def train(config: TrainConfig, log: TextIO = sys.stderr) -> dict[str, Any]:
         file=log,
     )
 
-    model = AutoModelForQuestionAnswering.from_pretrained(str(config.base))
-    earlier = _load_init(config.init, model) if config.init else None
     no_decay = ("bias", "LayerNorm.weight")
     groups = [
         {
@@ -317,6 +320,27 @@ def _load_init(run: Path, model: Any) -> dict[str, Any]:
         if evaluation:
             record["evaluation"] = evaluation
     return record
+
+
+def stage_samples(earlier: dict[str, Any] | None, config: TrainConfig) -> list[Sample]:
+    """The question samples of every stage before this one, oldest first, from its
+    ``--init`` record; they drew from the same questions only with the same held-out split."""
+    if earlier is None:
+        raise InputError("--fresh-questions needs --init: there are no earlier stages")
+    samples: list[Sample] = []
+    record: dict[str, Any] | None = earlier
+    while record is not None:
+        recipe = record["recipe"]
+        if int(recipe["validation_articles"]) != config.validation_articles:
+            raise InputError(
+                "--fresh-questions: an earlier stage held out "
+                f"{recipe['validation_articles']} articles, this one {config.validation_articles}"
+            )
+        limit = recipe["limit_questions"]
+        fresh = recipe.get("fresh_questions") == "True"
+        samples.insert(0, (int(recipe["seed"]), None if limit == "None" else int(limit), fresh))
+        record = recipe.get("init")
+    return samples
 
 
 def _recipe(identity: dict[str, str]) -> dict[str, str]:

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +51,9 @@ from desktop_qa.core.config import ReaderSettings, TrainConfig
 from desktop_qa.core.retrieval import WindowIndex, document_windows, window_text
 from desktop_qa.core.squad import article_text, without_sentence
 
+#: An earlier stage's sample of training questions: its seed, its question limit, and
+#: whether it left out the questions of the stages before it (``--fresh-questions``).
+Sample = tuple[int, int | None, bool]
 ANSWERABLE = "answerable"
 UNANSWERABLE_KINDS = ("article without the answer", "answer sentence deleted", "other article")
 ENTITY_SWAPPED = "entity swapped"
@@ -149,8 +153,12 @@ def _prepare(article: Any, tokenizer: QATokenizer, settings: ReaderSettings) -> 
     return _Article(text, starts, tokens, windows, texts, WindowIndex([(text, tokens, windows)]))
 
 
-def _questions(articles: list[Any], config: TrainConfig) -> list[tuple[int, int, Any]]:
-    """The (article, paragraph, qa) triples to train on: a seeded sample, in file order."""
+def _questions(
+    articles: list[Any], config: TrainConfig, trained_before: Sequence[Sample] = ()
+) -> list[tuple[int, int, Any]]:
+    """The (article, paragraph, qa) triples to train on: a seeded sample, in file order,
+    of the questions that none of the samples in ``trained_before`` (earlier stages',
+    oldest first) drew."""
     questions = [
         (a, p, qa)
         for a, article in enumerate(articles)
@@ -158,17 +166,31 @@ def _questions(articles: list[Any], config: TrainConfig) -> list[tuple[int, int,
         for qa in paragraph["qas"]
         if qa.get("answers")
     ]
-    order = np.random.default_rng(config.seed).permutation(len(questions))
-    if config.limit_questions is not None:
-        order = order[: config.limit_questions]
-    return [questions[int(i)] for i in np.sort(order)]  # by article: each is prepared once
+    drawn: set[int] = set()
+    for seed, limit, fresh in trained_before:
+        drawn.update(_draw(len(questions), seed, limit, drawn if fresh else set()))
+    order = _draw(len(questions), config.seed, config.limit_questions, drawn)
+    return [questions[i] for i in sorted(order)]  # by article: each is prepared once
+
+
+def _draw(count: int, seed: int, limit: int | None, left_out: set[int]) -> list[int]:
+    """The question indices a stage of this seed and question limit trains on, in its
+    order, when the indices ``left_out`` are not to be drawn."""
+    order = np.random.default_rng(seed).permutation(count)
+    return [int(i) for i in order if int(i) not in left_out][:limit]
 
 
 def make_features(
-    articles: list[Any], tokenizer: QATokenizer, config: TrainConfig
+    articles: list[Any],
+    tokenizer: QATokenizer,
+    config: TrainConfig,
+    trained_before: Sequence[Sample] = (),
 ) -> tuple[Features, int]:
-    """Every training question's group of windows; returns them and the question count."""
-    questions = _questions(articles, config)
+    """Every training question's group of windows; returns them and the question count.
+
+    ``trained_before`` holds the samples of earlier stages, oldest first, whose
+    questions are left out (``--fresh-questions``)."""
+    questions = _questions(articles, config, trained_before)
     if config.context == "paragraph":
         return _paragraph_features(articles, questions, tokenizer, config), len(questions)
     return _article_features(articles, questions, tokenizer, config), len(questions)

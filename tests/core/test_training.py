@@ -25,6 +25,7 @@ from desktop_qa.core.training import (  # noqa: E402
     held_out_parts,
     shared_normalization_loss,
     split_articles,
+    stage_samples,
     train,
 )
 
@@ -329,7 +330,7 @@ def test_bf16_mixed_precision_trains_in_bf16_and_is_part_of_the_run_identity(
 def test_a_second_stage_starts_from_the_first_stages_weights_and_records_it(
     tiny_base: Path, tmp_path: Path
 ) -> None:
-    from desktop_qa.core.errors import InputError
+    from desktop_qa.core.errors import DatasetError, InputError
 
     first = tiny_run(
         tiny_base, tmp_path, "first", epochs=1.0, learning_rate=1e-3, seed=2, context="paragraph"
@@ -351,7 +352,15 @@ def test_a_second_stage_starts_from_the_first_stages_weights_and_records_it(
     lineage = train(third, StringIO())
     assert lineage["version"] == "seed2+3+4-steps18"
     assert lineage["recipe"]["init"]["recipe"]["init"] == earlier  # every stage kept
+    assert stage_samples(lineage, third) == [(2, None, False), (3, None, False), (4, None, False)]
+    with pytest.raises(InputError, match="an earlier stage held out 2 articles, this one 3"):
+        stage_samples(lineage, replace(third, validation_articles=3))
+    with pytest.raises(DatasetError, match="the earlier stages trained on every question"):
+        fresh = replace(third, out=tmp_path / "fresh", init=third.out, fresh_questions=True)
+        train(fresh, StringIO())
 
+    with pytest.raises(InputError, match="--fresh-questions needs --init"):
+        train(replace(first, out=tmp_path / "alone", fresh_questions=True), StringIO())
     with pytest.raises(InputError, match="--init needs an earlier run folder"):
         train(replace(second, out=tmp_path / "fourth", init=tmp_path / "nowhere"), StringIO())
     with pytest.raises(InputError, match="other settings"):

@@ -16,6 +16,7 @@ from desktop_qa.core.training_data import (
     ANSWERABLE,
     ENTITY_SWAPPED,
     UNANSWERABLE_KINDS,
+    _questions,
     entity_swapped,
     make_features,
 )
@@ -172,3 +173,27 @@ def test_entity_swapped_groups_are_unanswerable_and_leave_other_draws_alone(
     )
     assert "entity_swap_fraction" not in config().identity()
     assert config(entity_swap_fraction=0.2).identity()["entity_swap_fraction"] == "0.2"
+
+
+def test_fresh_questions_leave_out_what_every_earlier_stage_drew(tokenizer: QATokenizer) -> None:
+    articles = squad_articles(3)
+    count = sum(len(p["qas"]) for a in articles for p in a["paragraphs"])  # type: ignore[attr-defined]
+    first = config(context="paragraph", seed=0, limit_questions=40)
+    drawn_first = _questions(articles, first)
+    assert len(drawn_first) == 40
+    second = config(context="paragraph", seed=1, limit_questions=40, fresh_questions=True)
+    drawn_second = _questions(articles, second, [(0, 40, False)])
+    ids = [{qa["id"] for _, _, qa in drawn} for drawn in (drawn_first, drawn_second)]
+    assert len(ids[1]) == 40 and not ids[0] & ids[1]
+    # a third stage leaves out both, the second's sample drawn as it was (fresh)
+    rest = _questions(articles, config(seed=2), [(0, 40, False), (1, 40, True)])
+    assert {qa["id"] for _, _, qa in rest} == {
+        qa["id"] for _, _, qa in _questions(articles, config(seed=2))
+    } - ids[0] - ids[1]
+    assert len(rest) == count - 80
+    # without earlier stages the sample is the one runs drew before fresh questions came
+    order = np.sort(np.random.default_rng(1).permutation(count)[:40])
+    everything = _questions(articles, config(seed=9))
+    assert [qa["id"] for _, _, qa in _questions(articles, config(seed=1, limit_questions=40))] == [
+        everything[i][2]["id"] for i in order
+    ]
