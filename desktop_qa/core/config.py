@@ -154,6 +154,8 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.context not in TRAIN_CONTEXTS:
             raise InputError(f"context must be one of {', '.join(TRAIN_CONTEXTS)}")
+        if self.fresh_questions and self.init is None:
+            raise InputError("--fresh-questions needs --init: there are no earlier stages")
         if self.validation_limit is not None and self.validation_limit < 1:
             raise InputError("validation-limit must be at least 1")
         if self.negatives_per_question < 0:

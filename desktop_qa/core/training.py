@@ -207,7 +207,7 @@ def train(config: TrainConfig, log: TextIO = sys.stderr) -> dict[str, Any]:
     train_articles, validation_articles = split_articles(config.data, config.validation_articles)
     model = AutoModelForQuestionAnswering.from_pretrained(str(config.base))
     earlier = _load_init(config.init, model) if config.init else None
-    trained_before = stage_samples(earlier, config) if config.fresh_questions else []
+    trained_before = stage_samples(earlier, config) if earlier and config.fresh_questions else []
     features, question_count = make_features(train_articles, tokenizer, config, trained_before)
     if not len(features) and trained_before:
         raise DatasetError("--fresh-questions: the earlier stages trained on every question")
@@ -322,15 +322,22 @@ def _load_init(run: Path, model: Any) -> dict[str, Any]:
     return record
 
 
-def stage_samples(earlier: dict[str, Any] | None, config: TrainConfig) -> list[Sample]:
-    """The question samples of every stage before this one, oldest first, from its
-    ``--init`` record; they drew from the same questions only with the same held-out split."""
-    if earlier is None:
-        raise InputError("--fresh-questions needs --init: there are no earlier stages")
+def _earlier_stages(earlier: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The records of every stage before this one, oldest first, from its ``--init``
+    record (each holds the one before it in ``recipe.init``)."""
+    stages: list[dict[str, Any]] = []
+    while earlier is not None:
+        stages.insert(0, earlier)
+        earlier = earlier["recipe"].get("init")
+    return stages
+
+
+def stage_samples(earlier: dict[str, Any], config: TrainConfig) -> list[Sample]:
+    """The question samples of every stage before this one, oldest first; they drew
+    from the same questions only with the same held-out split."""
     samples: list[Sample] = []
-    record: dict[str, Any] | None = earlier
-    while record is not None:
-        recipe = record["recipe"]
+    for stage in _earlier_stages(earlier):
+        recipe = stage["recipe"]
         if int(recipe["validation_articles"]) != config.validation_articles:
             raise InputError(
                 "--fresh-questions: an earlier stage held out "
@@ -338,8 +345,7 @@ def stage_samples(earlier: dict[str, Any] | None, config: TrainConfig) -> list[S
             )
         limit = recipe["limit_questions"]
         fresh = recipe.get("fresh_questions") == "True"
-        samples.insert(0, (int(recipe["seed"]), None if limit == "None" else int(limit), fresh))
-        record = recipe.get("init")
+        samples.append((int(recipe["seed"]), None if limit == "None" else int(limit), fresh))
     return samples
 
 
@@ -508,11 +514,9 @@ def _description(config: TrainConfig, base: dict[str, str]) -> str:
 
 def _version(seed: int, steps: int, earlier: dict[str, Any] | None) -> str:
     """``seed0-steps1631``; later stages count every stage: ``seed0+1+2-steps5980``."""
-    seeds = [str(seed)]
-    while earlier is not None:
-        seeds.insert(0, earlier["recipe"]["seed"])
-        steps += earlier["steps"]
-        earlier = earlier["recipe"].get("init")
+    stages = _earlier_stages(earlier)
+    seeds = [*(stage["recipe"]["seed"] for stage in stages), str(seed)]
+    steps += sum(stage["steps"] for stage in stages)
     return f"seed{'+'.join(seeds)}-steps{steps}"
 
 

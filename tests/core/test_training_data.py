@@ -182,7 +182,9 @@ def test_fresh_questions_leave_out_what_every_earlier_stage_drew() -> None:
     first = config(context="paragraph", seed=0, limit_questions=40)
     drawn_first = _questions(articles, first)
     assert len(drawn_first) == 40
-    second = config(context="paragraph", seed=1, limit_questions=40, fresh_questions=True)
+    second = config(
+        context="paragraph", seed=1, limit_questions=40, fresh_questions=True, init=Path("a")
+    )
     drawn_second = _questions(articles, second, [(0, 40, False)])
     ids = [{qa["id"] for _, _, qa in drawn} for drawn in (drawn_first, drawn_second)]
     assert len(ids[1]) == 40 and not ids[0] & ids[1]
