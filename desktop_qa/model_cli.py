@@ -68,6 +68,11 @@ def add_model_commands(commands: argparse._SubParsersAction) -> None:  # type: i
         "(default %(default)s)",
     )  # fmt: skip
     calibrate.add_argument(
+        "--levels", choices=("article+paragraph", "article"), default="article+paragraph",
+        help="ask each question of its whole article and of its own paragraph, or of its "
+        "whole article alone (default %(default)s)",
+    )  # fmt: skip
+    calibrate.add_argument(
         "--limit", type=int, metavar="N",
         help="ask about N of the questions (every k-th, so every article stays in), and "
         "refresh a trained run's figures on about N; for a slow model",
@@ -254,7 +259,7 @@ def run_model_verify(args: argparse.Namespace, out: TextIO) -> int:
 def run_model_calibrate(args: argparse.Namespace, out: TextIO) -> int:
     from desktop_qa.core.calibration import calibrate
     from desktop_qa.core.model import FP32_GRAPH, MANIFEST_NAME, resolve_model
-    from desktop_qa.core.squad import calibration_groups, load_articles, spread
+    from desktop_qa.core.squad import LEVELS, Level, calibration_groups, load_articles, spread
 
     model = resolve_model(args.model)
     recipe = model.manifest.get("recipe", {})  # a trained run's: its held-out split, stride
@@ -268,8 +273,13 @@ def run_model_calibrate(args: argparse.Namespace, out: TextIO) -> int:
         articles = load_articles(args.data)
     if args.limit is not None and args.limit < 1:
         raise InputError("--limit must be at least 1")
-    groups = spread(calibration_groups(articles), args.limit)
-    fitted_on = {"data": args.data.name, "articles": [a["title"] for a in articles]}
+    levels: tuple[Level, ...] = ("article",) if args.levels == "article" else LEVELS
+    groups = spread(calibration_groups(articles, levels), args.limit)
+    fitted_on = {
+        "data": args.data.name,
+        "articles": [a["title"] for a in articles],
+        "levels": list(levels),
+    }
     calibration = calibrate(
         model, groups, fitted_on, progress=counted_progress("questions answered")
     )

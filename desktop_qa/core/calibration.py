@@ -31,8 +31,9 @@ if TYPE_CHECKING:
 #: The evidence, in this order: the model's own score (start + end logits), its
 #: margin over the document's "no answer" score, its margin over the best other
 #: distinct answer (negative for every answer but the best), the retrieval bonus
-#: of its window, the log of its length in characters, and the log of how many
-#: windows the document has (a long document offers more plausible wrong spans).
+#: of its window, the log of its length in characters, the log of how many
+#: windows the document has (a long document offers more plausible wrong spans),
+#: and how much of the question the sentences around it say (``support``).
 FEATURES = (
     "score",
     "null_margin",
@@ -40,9 +41,11 @@ FEATURES = (
     "retrieval_bonus",
     "log_length",
     "log_document_windows",
+    "question_support",
 )
-#: The features whose weights stay non-negative (a better score is never less likely).
-MONOTONE = frozenset({"score", "null_margin", "runner_up_margin"})
+#: The features whose weights stay non-negative (more of them never makes an answer
+#: less likely to be right).
+MONOTONE = frozenset({"score", "null_margin", "runner_up_margin", "question_support"})
 #: What "right" means when fitting: the answer's F1 against the gold is at least this.
 RIGHT_F1 = 0.5
 #: The runner-up margin of an answer with no rival (a score gap no real rival reaches).
@@ -59,6 +62,7 @@ class Evidence:
     retrieval_bonus: float
     length: int
     document_windows: int
+    question_support: float = 0.0
 
     def vector(self, features: Sequence[str] = FEATURES) -> np.ndarray:
         """The named features' values, in the order given."""
@@ -69,6 +73,7 @@ class Evidence:
             "retrieval_bonus": self.retrieval_bonus,
             "log_length": math.log1p(self.length),
             "log_document_windows": math.log(max(self.document_windows, 1)),
+            "question_support": self.question_support,
         }
         return np.array([values[name] for name in features])
 

@@ -37,6 +37,10 @@ class ReaderSettings:
             confidence is below this (models with a calibration; None: the
             model's "not found" threshold, so reading goes on only where the
             answer would otherwise be "not found").
+        widen_from_confidence: ... and only while it is at least this (None: half
+            the "not found" threshold): an answer that far below it stays "not
+            found" after another round. On held-out SQuAD articles asked whole
+            this left F1 unchanged and widened 13% of the questions instead of 36%.
         max_rounds: Rounds of ``retrieval_k`` windows read at most while widening
             (0: until every window is read). Reading 16 windows instead of 6 gained
             0.3 F1 on whole SQuAD articles, and an answer that is not in the
@@ -64,6 +68,7 @@ class ReaderSettings:
     provider: str = "auto"
     retrieval_k: int = 6
     widen_below_confidence: float | None = None
+    widen_from_confidence: float | None = None
     max_rounds: int = 2
     widen_below: float = 5.0
     retrieval_weight: float = 5.0

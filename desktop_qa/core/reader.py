@@ -37,6 +37,8 @@ from desktop_qa.core.decode import (
 from desktop_qa.core.document import Document, Fragment
 from desktop_qa.core.errors import BrokenModelError, CancelledError, ProviderError
 from desktop_qa.core.model import INT8_GRAPH
+from desktop_qa.core.retrieval import query_words
+from desktop_qa.core.support import SentenceIndex, sentences_of
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -281,6 +283,7 @@ class Reader:
         step = everything if thorough else settings.retrieval_k or everything
         boosts = boosts or [0.0] * len(order)
         searched = searched or len(order)
+        support = Support(sentences_of(document), query_words(question_text))
         candidates: list[Candidate] = []
         cls_starts: list[np.ndarray] = []
         cls_ends: list[np.ndarray] = []
@@ -316,14 +319,15 @@ class Reader:
                     progress(done, read + len(stage))
             read += len(stage)
             rounds += 1
-            if self._sure(merge_candidates(candidates), cls_starts, cls_ends, searched) or (
+            ranked = merge_candidates(candidates)
+            if self._read_enough(ranked, cls_starts, cls_ends, searched, support) or (
                 rounds == settings.max_rounds
             ):
                 break
         ranked = merge_candidates(candidates)
         null = self._null(cls_starts, cls_ends)
         chosen = distinct_answers(ranked, max(settings.top_k, 2))
-        evidence = answer_evidence(chosen, null, searched)[: settings.top_k]
+        evidence = answer_evidence(chosen, null, searched, support)[: settings.top_k]
         answers = self._answers(document, chosen[: settings.top_k], evidence)
         reader_best = max((c.reader_score for c in candidates), default=-np.inf)
         return ReadResult(
@@ -346,31 +350,45 @@ class Reader:
             np.concatenate(cls_starts), np.concatenate(cls_ends), self.shared_normalization
         )
 
-    def _sure(
+    def _read_enough(
         self,
         ranked: list[Candidate],
         cls_starts: list[np.ndarray],
         cls_ends: list[np.ndarray],
         document_windows: int,
+        support: Support,
     ) -> bool:
-        """Whether the best answer so far is strong enough to stop widening: its
-        confidence for a calibrated model, its reader score otherwise."""
+        """Whether to stop widening: the best answer so far is strong enough (its
+        confidence for a calibrated model, its reader score otherwise), or, for a
+        calibrated model, so far below "not found" that another round would not
+        make it an answer (``widen_from_confidence``)."""
         if not ranked:
             return False
         if self.calibration is None:
             return max(c.reader_score for c in ranked) >= self.settings.widen_below
         best = distinct_answers(ranked, 2)
-        evidence = answer_evidence(best, self._null(cls_starts, cls_ends), document_windows)[0]
-        return self.calibration.probability(evidence) >= self._widen_below()
+        null = self._null(cls_starts, cls_ends)
+        evidence = answer_evidence(best, null, document_windows, support)[0]
+        confidence = self.calibration.probability(evidence)
+        return not self._widen_from() <= confidence < self._widen_below()
 
     def _widen_below(self) -> float:
         assert self.calibration is not None
         chosen = self.settings.widen_below_confidence
         return self.calibration.no_answer_threshold if chosen is None else chosen
 
+    def _widen_from(self) -> float:
+        assert self.calibration is not None
+        chosen = self.settings.widen_from_confidence
+        if chosen is not None:
+            return chosen
+        threshold = self.settings.no_answer_threshold
+        return (self.calibration.no_answer_threshold if threshold is None else threshold) / 2
+
     def settled(self, result: ReadResult) -> bool:
         """Whether a read's best answer is strong enough to read no further (as
-        ``read`` decides between its own rounds)."""
+        ``read`` decides between its own rounds; a weak one does not stop a
+        library's rounds, whose next windows may be another document's)."""
         if self.calibration is None:
             return result.reader_best >= self.settings.widen_below
         confidence = result.answers[0].confidence if result.answers else None
@@ -459,9 +477,24 @@ def passage_boundaries(tokens: DocumentTokens, windows: tuple[Window, ...]) -> n
     return found
 
 
-def answer_evidence(chosen: list[Candidate], null: float, document_windows: int) -> list[Evidence]:
+@dataclass(frozen=True)
+class Support:
+    """A question's content words and the document's sentences, to tell how much
+    of the question the text around an answer says (``SentenceIndex.support``)."""
+
+    sentences: SentenceIndex
+    question_words: list[str]
+
+    def of(self, candidate: Candidate) -> float:
+        return self.sentences.support(self.question_words, candidate.char_start, candidate.char_end)
+
+
+def answer_evidence(
+    chosen: list[Candidate], null: float, document_windows: int, support: Support
+) -> list[Evidence]:
     """What the calibration reads of each of the distinct answers ``chosen`` (best
-    first) given the document's null score and how many windows it could read."""
+    first) given the document's null score, how many windows it could read, and
+    the question's ``support`` around each."""
     evidence = []
     for number, candidate in enumerate(chosen):
         rivals = [c.score for i, c in enumerate(chosen) if i != number]
@@ -473,6 +506,7 @@ def answer_evidence(chosen: list[Candidate], null: float, document_windows: int)
                 retrieval_bonus=candidate.boost,
                 length=candidate.char_end - candidate.char_start,
                 document_windows=document_windows,
+                question_support=support.of(candidate),
             )
         )
     return evidence

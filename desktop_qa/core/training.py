@@ -43,6 +43,7 @@ from desktop_qa.core.model import (
     load_model_info,
 )
 from desktop_qa.core.squad import (
+    LEVELS,
     SquadQuestion,
     calibration_groups,
     evaluate,
@@ -465,7 +466,11 @@ def _ship(
         fitted = calibrate(
             load_model_info(folder),
             spread(calibration_groups(fit), config.validation_limit),
-            {"data": config.data.name, "articles": [a["title"] for a in fit]},
+            {
+                "data": config.data.name,
+                "articles": [a["title"] for a in fit],
+                "levels": list(LEVELS),
+            },
             progress=_progress("calibration", log),
         )
         manifest["calibration"] = fitted.to_json()

@@ -142,6 +142,11 @@ def test_the_reader_gives_confidences_and_decides_not_found_on_them(
     assert sure.answers[0].confidence == pytest.approx(1 / (1 + np.exp(-5)), abs=1e-6)
     assert all(a.confidence is not None for a in sure.answers)
     assert sure.windows < len(opened.windows)  # sure after the first round: no widening
+    # Every sentence of the passage says "castle" and "built"; none says "palace".
+    assert sure.evidence[0].question_support == pytest.approx(1.0)
+    elsewhere = assistant.ask(opened, "When was the palace finished?")
+    assert elsewhere.answers[0].text == "year 1007"
+    assert elsewhere.evidence[0].question_support == 0.0
 
     oracle.span = None
     oracle.others = {strong: 4.0}  # start + end = 8: confidence 1 / (1 + e^1) < 0.5
@@ -154,6 +159,17 @@ def test_the_reader_gives_confidences_and_decides_not_found_on_them(
         load_model_info(folder), ReaderSettings(retrieval_weight=0, no_answer_threshold=0.1), oracle
     )
     assert not lenient.ask(lenient.prepare(Document.from_text(PASSAGE)), "When?").no_answer
+
+    oracle.others = {strong: 2.0}  # start + end = 4: confidence 1 / (1 + e^3) < 0.5 / 2
+    hopeless = assistant.ask(opened, "When was castle 7 built?")
+    assert hopeless.no_answer and hopeless.answers[0].text == "year 1007"
+    assert hopeless.windows == 1  # far below "not found": another round would not help
+    keen = Assistant(
+        load_model_info(folder),
+        ReaderSettings(retrieval_weight=0, retrieval_k=1, widen_from_confidence=0.0),
+        oracle,
+    )
+    assert keen.ask(keen.prepare(Document.from_text(PASSAGE)), "When?").windows == 2
 
 
 def test_a_model_without_calibration_shows_no_confidence(tiny_model: Path) -> None:

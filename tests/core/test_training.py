@@ -295,6 +295,13 @@ def test_train_resumes_exactly_and_ships_an_evaluated_onnx_model(
     fitted_count = manifest["calibration"]["fitted_on"]["questions"]
     assert thinned["calibration"]["fitted_on"]["questions"] < fitted_count
 
+    # Fitted on whole articles alone: fewer questions, and the record says so.
+    assert main([*arguments, "--articles", "held-out-fit", "--levels", "article"]) == 0
+    whole = json.loads((folder / "desktop_qa.json").read_text())["calibration"]["fitted_on"]
+    assert manifest["calibration"]["fitted_on"]["levels"] == ["article", "paragraph"]
+    assert whole["levels"] == ["article"]
+    assert whole["questions"] < fitted_count
+
 
 def test_a_checkpoint_of_other_settings_is_not_resumed(tiny_base: Path, tmp_path: Path) -> None:
     from desktop_qa.core.errors import InputError
