@@ -38,7 +38,7 @@ from desktop_qa.core.document import Document, Fragment
 from desktop_qa.core.errors import BrokenModelError, CancelledError, ProviderError
 from desktop_qa.core.model import INT8_GRAPH
 from desktop_qa.core.retrieval import query_words
-from desktop_qa.core.support import SentenceIndex, sentences_of
+from desktop_qa.core.support import QuestionSupport, sentences_of
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -283,7 +283,7 @@ class Reader:
         step = everything if thorough else settings.retrieval_k or everything
         boosts = boosts or [0.0] * len(order)
         searched = searched or len(order)
-        support = Support(sentences_of(document), query_words(question_text))
+        support = QuestionSupport(sentences_of(document), query_words(question_text))
         candidates: list[Candidate] = []
         cls_starts: list[np.ndarray] = []
         cls_ends: list[np.ndarray] = []
@@ -356,7 +356,7 @@ class Reader:
         cls_starts: list[np.ndarray],
         cls_ends: list[np.ndarray],
         document_windows: int,
-        support: Support,
+        support: QuestionSupport,
     ) -> bool:
         """Whether to stop widening: the best answer so far is strong enough (its
         confidence for a calibrated model, its reader score otherwise), or, for a
@@ -477,20 +477,8 @@ def passage_boundaries(tokens: DocumentTokens, windows: tuple[Window, ...]) -> n
     return found
 
 
-@dataclass(frozen=True)
-class Support:
-    """A question's content words and the document's sentences, to tell how much
-    of the question the text around an answer says (``SentenceIndex.support``)."""
-
-    sentences: SentenceIndex
-    question_words: list[str]
-
-    def of(self, candidate: Candidate) -> float:
-        return self.sentences.support(self.question_words, candidate.char_start, candidate.char_end)
-
-
 def answer_evidence(
-    chosen: list[Candidate], null: float, document_windows: int, support: Support
+    chosen: list[Candidate], null: float, document_windows: int, support: QuestionSupport
 ) -> list[Evidence]:
     """What the calibration reads of each of the distinct answers ``chosen`` (best
     first) given the document's null score, how many windows it could read, and

@@ -18,11 +18,13 @@ import math
 import re
 import weakref
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from desktop_qa.core.retrieval import WORD
 
 if TYPE_CHECKING:
+    from desktop_qa.core.decode import Candidate
     from desktop_qa.core.document import Document
 
 #: Where a sentence ends, for word statistics: after . ! or ? and a space, or a newline
@@ -68,6 +70,18 @@ class SentenceIndex:
         if not total:
             return 0.0
         return sum(self.weight[w] for w in asked if w in around) / total
+
+
+@dataclass(frozen=True)
+class QuestionSupport:
+    """One question's content words against one document's sentences."""
+
+    sentences: SentenceIndex
+    question_words: list[str]
+
+    def of(self, candidate: Candidate) -> float:
+        """How much of the question the sentences around ``candidate`` say."""
+        return self.sentences.support(self.question_words, candidate.char_start, candidate.char_end)
 
 
 _INDEXES: weakref.WeakKeyDictionary[Document, SentenceIndex] = weakref.WeakKeyDictionary()
