@@ -15,7 +15,11 @@ fitted on (the first half of the training's held-out articles, see
   ``best_guess_f1`` is the F1 had the best guess been given instead;
 - ECE (10 bins) of the best answers' confidences on the SQuAD 2.0-style set, and a
   reliability plot PNG (``--plot``; one file per model, the name suffixed);
-- the median time of a question on a 15-page paper (``PAPER``), opened beforehand.
+- the median time of a question on a 15-page paper (``PAPER``), opened beforehand;
+- the trade-off between answering and "not found" on the SQuAD 2.0-style set: its
+  F1, answerable F1 and no-answer accuracy had "not found" been said below each of
+  several confidences instead of the model's threshold (the same reads), so that
+  two models compare at equal no-answer accuracy and not only at their own fit.
 
 ``--record`` writes the headline figures into each model's manifest (``measured``),
 where Settings and the About box read a built-in model's F1 and speed.
@@ -146,6 +150,35 @@ def scores_of(asked: list[Asked], seconds: float) -> dict[str, Any]:
     return scores
 
 
+TRADEOFF_THRESHOLDS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
+
+
+def tradeoff(asked: list[Asked]) -> list[dict[str, float]]:
+    """F1, answerable F1 and no-answer accuracy (percent) of ``asked`` had "not found"
+    been said below each of ``TRADEOFF_THRESHOLDS`` (the best answer's confidence)."""
+    table = []
+    for threshold in TRADEOFF_THRESHOLDS:
+        scored, answerable, unanswerable = [], [], []
+        for a in asked:
+            best = a.result.answers[0] if a.result.answers else None
+            declined = best is None or (best.confidence or 0.0) < threshold
+            if a.question.answerable:
+                answerable.append(0.0 if declined else a.f1s()[0])
+                scored.append(answerable[-1])
+            else:
+                unanswerable.append(float(declined))
+                scored.append(unanswerable[-1])
+        table.append({
+            "below": threshold,
+            "f1": 100 * statistics.fmean(scored),
+            "HasAns_f1": 100 * statistics.fmean(answerable) if answerable else float("nan"),
+            "no_answer_accuracy": (
+                100 * statistics.fmean(unanswerable) if unanswerable else float("nan")
+            ),
+        })  # fmt: skip
+    return table
+
+
 def plot(asked: list[Asked], path: Path, title: str) -> None:
     """A reliability diagram: accuracy against confidence in 10 bins, the diagonal
     for reference, bar widths by how many answers fall in each bin."""
@@ -202,6 +235,8 @@ def main() -> None:
             plot(whole, target, f"{info.name}: reliability on the SQuAD 2.0-style set")
             rows["plot"] = str(target)
         rows["paper_seconds"] = paper_seconds(info)
+        if any(a.result.answers and a.result.answers[0].confidence is not None for a in whole):
+            rows["tradeoff"] = tradeoff(whole)
         results[label] = rows
         if args.record:
             record(info, rows)
@@ -220,6 +255,13 @@ def main() -> None:
                 f"{row.get('no_answer_accuracy', float('nan')):>7.1f}"
                 f"{row.get('ece', float('nan')):>7.3f}{row['ms_per_question']:>6.0f}"
             )
+        if "tradeoff" in rows:
+            print('SQuAD 2.0-style set, "not found" below:')
+            for point in rows["tradeoff"]:
+                print(
+                    f"  {point['below']:.1f}: F1 {point['f1']:.1f}, answerable F1 "
+                    f"{point['HasAns_f1']:.1f}, no-answer {point['no_answer_accuracy']:.1f}%"
+                )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
 
