@@ -285,6 +285,7 @@ class Reader:
         searched = searched or len(order)
         support = QuestionSupport(sentences_of(document), query_words(question_text))
         candidates: list[Candidate] = []
+        ranked: list[Candidate] = []
         cls_starts: list[np.ndarray] = []
         cls_ends: list[np.ndarray] = []
         reported = -np.inf
@@ -324,7 +325,6 @@ class Reader:
                 rounds == settings.max_rounds
             ):
                 break
-        ranked = merge_candidates(candidates)
         null = self._null(cls_starts, cls_ends)
         chosen = distinct_answers(ranked, max(settings.top_k, 2))
         evidence = answer_evidence(chosen, null, searched, support)[: settings.top_k]
