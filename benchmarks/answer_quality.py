@@ -158,19 +158,17 @@ def tradeoff(asked: list[Asked]) -> list[dict[str, float]]:
     been said below each of ``TRADEOFF_THRESHOLDS`` (the best answer's confidence)."""
     table = []
     for threshold in TRADEOFF_THRESHOLDS:
-        scored, answerable, unanswerable = [], [], []
+        answerable, unanswerable = [], []
         for a in asked:
             best = a.result.answers[0] if a.result.answers else None
             declined = best is None or (best.confidence or 0.0) < threshold
             if a.question.answerable:
                 answerable.append(0.0 if declined else a.f1s()[0])
-                scored.append(answerable[-1])
             else:
                 unanswerable.append(float(declined))
-                scored.append(unanswerable[-1])
         table.append({
             "below": threshold,
-            "f1": 100 * statistics.fmean(scored),
+            "f1": 100 * statistics.fmean(answerable + unanswerable),
             "HasAns_f1": 100 * statistics.fmean(answerable) if answerable else float("nan"),
             "no_answer_accuracy": (
                 100 * statistics.fmean(unanswerable) if unanswerable else float("nan")

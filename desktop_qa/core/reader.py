@@ -378,12 +378,14 @@ class Reader:
         return self.calibration.no_answer_threshold if chosen is None else chosen
 
     def _widen_from(self) -> float:
-        assert self.calibration is not None
         chosen = self.settings.widen_from_confidence
-        if chosen is not None:
-            return chosen
-        threshold = self.settings.no_answer_threshold
-        return (self.calibration.no_answer_threshold if threshold is None else threshold) / 2
+        return self._not_found_below() / 2 if chosen is None else chosen
+
+    def _not_found_below(self) -> float:
+        """The confidence below which a calibrated model's best answer is "not found"."""
+        assert self.calibration is not None
+        chosen = self.settings.no_answer_threshold
+        return self.calibration.no_answer_threshold if chosen is None else chosen
 
     def settled(self, result: ReadResult) -> bool:
         """Whether a read's best answer is strong enough to read no further (as
@@ -400,12 +402,11 @@ class Reader:
         span by more than it (uncalibrated no-answer models)."""
         if not answers:
             return True
-        threshold = self.settings.no_answer_threshold
         if self.calibration is not None:
-            limit = self.calibration.no_answer_threshold if threshold is None else threshold
-            return answers[0].confidence is not None and answers[0].confidence < limit
+            confidence = answers[0].confidence
+            return confidence is not None and confidence < self._not_found_below()
         if self.supports_no_answer:
-            return bool(null - reader_best > (threshold or 0.0))
+            return bool(null - reader_best > (self.settings.no_answer_threshold or 0.0))
         return False
 
     def _answers(
