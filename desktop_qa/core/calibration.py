@@ -33,7 +33,8 @@ if TYPE_CHECKING:
 #: distinct answer (negative for every answer but the best), the retrieval bonus
 #: of its window, the log of its length in characters, the log of how many
 #: windows the document has (a long document offers more plausible wrong spans),
-#: and how much of the question the sentences around it say (``support``).
+#: how much of the question the sentences around it say (``support``), and its
+#: margin over ``[CLS]`` when its own block is read alone (``second_reading``).
 FEATURES = (
     "score",
     "null_margin",
@@ -42,10 +43,13 @@ FEATURES = (
     "log_length",
     "log_document_windows",
     "question_support",
+    "block_margin",
 )
 #: The features whose weights stay non-negative (more of them never makes an answer
 #: less likely to be right).
-MONOTONE = frozenset({"score", "null_margin", "runner_up_margin", "question_support"})
+MONOTONE = frozenset(
+    {"score", "null_margin", "runner_up_margin", "question_support", "block_margin"}
+)
 #: What "right" means when fitting: the answer's F1 against the gold is at least this.
 RIGHT_F1 = 0.5
 #: The runner-up margin of an answer with no rival (a score gap no real rival reaches).
@@ -63,6 +67,7 @@ class Evidence:
     length: int
     document_windows: int
     question_support: float = 0.0
+    block_margin: float = 0.0
 
     def vector(self, features: Sequence[str] = FEATURES) -> np.ndarray:
         """The named features' values, in the order given."""
@@ -74,6 +79,7 @@ class Evidence:
             "log_length": math.log1p(self.length),
             "log_document_windows": math.log(max(self.document_windows, 1)),
             "question_support": self.question_support,
+            "block_margin": self.block_margin,
         }
         return np.array([values[name] for name in features])
 

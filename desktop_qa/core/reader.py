@@ -38,6 +38,7 @@ from desktop_qa.core.document import Document, Fragment
 from desktop_qa.core.errors import BrokenModelError, CancelledError, ProviderError
 from desktop_qa.core.model import INT8_GRAPH
 from desktop_qa.core.retrieval import query_words
+from desktop_qa.core.second_reading import BlockReading, SecondReader, rescored
 from desktop_qa.core.support import QuestionSupport, sentences_of
 
 if TYPE_CHECKING:
@@ -54,6 +55,8 @@ PROVIDERS = {
 }
 AUTO_ORDER = ("cuda", "directml", "cpu")
 PADDING_LOGIT = -1e4  # what a window run on its own gets past its end
+#: The fewest best answers ranked again by a second reading, whatever ``top_k`` is.
+SECOND_READ = 3
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -163,8 +166,10 @@ class Answer:
 
     Attributes:
         text: Exactly ``document.text[char_start:char_end]``.
-        score: Start + end logit sum, plus the retrieval bonus of the window it
-            was read in; comparable across windows and documents.
+        score: The mean of two start + end logit sums, the span's in the window
+            it was read in and in its own block read alone (``second_reading``),
+            plus the retrieval bonus of that window; comparable across windows and
+            documents.
         page: 1-based page where the answer starts.
         char_start, char_end: The answer's range in the document text.
         fragments: One box per line fragment, with its page, in PDF points.
@@ -284,8 +289,15 @@ class Reader:
         boosts = boosts or [0.0] * len(order)
         searched = searched or len(order)
         support = QuestionSupport(sentences_of(document), query_words(question_text))
+        capacity = max((w.token_end - w.token_start for w in order), default=1)
+        second = SecondReader(
+            self.model.logits, template, question, tokens, capacity, settings.batch_size
+        )
         candidates: list[Candidate] = []
         ranked: list[Candidate] = []
+        chosen: list[Candidate] = []
+        evidence: list[Evidence] = []
+        null = float("nan")
         cls_starts: list[np.ndarray] = []
         cls_ends: list[np.ndarray] = []
         reported = -np.inf
@@ -321,14 +333,11 @@ class Reader:
             read += len(stage)
             rounds += 1
             ranked = merge_candidates(candidates)
-            if self._read_enough(ranked, cls_starts, cls_ends, searched, support) or (
-                rounds == settings.max_rounds
-            ):
+            null = self._null(cls_starts, cls_ends)
+            chosen, evidence = self._listed(ranked, second, null, searched, support)
+            if self._read_enough(ranked, evidence) or rounds == settings.max_rounds:
                 break
-        null = self._null(cls_starts, cls_ends)
-        chosen = distinct_answers(ranked, max(settings.top_k, 2))
-        evidence = answer_evidence(chosen, null, searched, support)[: settings.top_k]
-        answers = self._answers(document, chosen[: settings.top_k], evidence)
+        answers = self._answers(document, chosen, evidence)
         reader_best = max((c.reader_score for c in candidates), default=-np.inf)
         return ReadResult(
             question=question.text,
@@ -350,14 +359,26 @@ class Reader:
             np.concatenate(cls_starts), np.concatenate(cls_ends), self.shared_normalization
         )
 
-    def _read_enough(
+    def _listed(
         self,
         ranked: list[Candidate],
-        cls_starts: list[np.ndarray],
-        cls_ends: list[np.ndarray],
-        document_windows: int,
+        second: SecondReader,
+        null: float,
+        searched: int,
         support: QuestionSupport,
-    ) -> bool:
+    ) -> tuple[list[Candidate], list[Evidence]]:
+        """The answers to list, best first, with their evidence: the distinct best
+        candidates (at least ``SECOND_READ`` of them), each with its block read
+        alone and scored by both readings (``second_reading``)."""
+        considered = max(self.settings.top_k, SECOND_READ)
+        chosen = distinct_answers(ranked, max(considered, 2))
+        readings = second.readings(chosen[:considered])
+        evidence = answer_evidence(chosen, null, searched, support, readings)
+        both = [rescored(c, r) for c, r in zip(chosen, readings, strict=True)]
+        order = sorted(range(len(both)), key=lambda i: (-both[i].score, i))[: self.settings.top_k]
+        return [both[i] for i in order], [evidence[i] for i in order]
+
+    def _read_enough(self, ranked: list[Candidate], evidence: list[Evidence]) -> bool:
         """Whether to stop widening: the best answer so far is strong enough (its
         confidence for a calibrated model, its reader score otherwise), or, for a
         calibrated model, so far below "not found" that another round would not
@@ -366,10 +387,7 @@ class Reader:
             return False
         if self.calibration is None:
             return max(c.reader_score for c in ranked) >= self.settings.widen_below
-        best = distinct_answers(ranked, 2)
-        null = self._null(cls_starts, cls_ends)
-        evidence = answer_evidence(best, null, document_windows, support)[0]
-        confidence = self.calibration.probability(evidence)
+        confidence = self.calibration.probability(evidence[0])
         return not self._widen_from() <= confidence < self._widen_below()
 
     def _widen_below(self) -> float:
@@ -479,11 +497,17 @@ def passage_boundaries(tokens: DocumentTokens, windows: tuple[Window, ...]) -> n
 
 
 def answer_evidence(
-    chosen: list[Candidate], null: float, document_windows: int, support: QuestionSupport
+    chosen: list[Candidate],
+    null: float,
+    document_windows: int,
+    support: QuestionSupport,
+    readings: list[BlockReading] | None = None,
 ) -> list[Evidence]:
     """What the calibration reads of each of the distinct answers ``chosen`` (best
-    first) given the document's null score, how many windows it could read, and
-    the question's ``support`` around each."""
+    first) given the document's null score, how many windows it could read, the
+    question's ``support`` around each, and the second ``readings`` of the first
+    of them (their blocks read alone)."""
+    readings = readings or []
     evidence = []
     for number, candidate in enumerate(chosen):
         rivals = [c.score for i, c in enumerate(chosen) if i != number]
@@ -496,6 +520,7 @@ def answer_evidence(
                 length=candidate.char_end - candidate.char_start,
                 document_windows=document_windows,
                 question_support=support.of(candidate),
+                block_margin=readings[number].margin if number < len(readings) else 0.0,
             )
         )
     return evidence

@@ -124,8 +124,8 @@ def test_answer_in_the_overlap_of_two_windows_is_returned_once(tiny_model: Path)
     assert target < first.token_end
     oracle.span = (target, target + 2)
     result = assistant.ask(opened, "Which castle?", thorough=True)
-    read = [w for b in oracle.batches for w in b.windows]
-    assert len(read) == len(opened.windows) == result.windows
+    read = [w for b in oracle.batches for w in b.windows][: result.windows]
+    assert len(read) == len(opened.windows) == result.windows  # then the answers' blocks
     assert sum(1 for w in read if w.token_start <= target < w.token_end) == 2
     start, end = opened.tokens.offsets[target, 0], opened.tokens.offsets[target + 2, 1]
     matching = [a for a in result.answers if (a.char_start, a.char_end) == (start, end)]
@@ -159,7 +159,11 @@ def test_retrieval_reads_the_best_matching_windows_first_and_widens_when_weak(
     oracle.span = None  # nothing scores well: reading widens round by round, max_rounds of them
     widened = assistant.ask(opened, "What do volcanoes erupt?")
     assert widened.windows == 2 * assistant.settings.max_rounds
-    assert len(oracle.batches) == assistant.settings.max_rounds > 1
+    # Each round: one batch of windows, then one of the listed answers' blocks read alone.
+    assert len(oracle.batches) == 2 * assistant.settings.max_rounds > 2
+    assert all(
+        len(b.windows) == 2 and set(b.windows) <= set(opened.windows) for b in oracle.batches[::2]
+    )
 
 
 def test_an_answer_from_a_window_that_matches_the_question_beats_a_decoy(
