@@ -311,6 +311,7 @@ class Reader:
                     template, question, tokens, stage[first : first + settings.batch_size]
                 )
                 start_logits, end_logits = self.model.logits(batch)
+                second.remember(batch, start_logits, end_logits)
                 offset = read + first
                 found = self._candidates(
                     batch,

@@ -90,6 +90,12 @@ class SecondReader:
         self.batch_size = batch_size
         self.read: dict[Window, tuple[np.ndarray, np.ndarray, int]] = {}
 
+    def remember(self, batch: EncodedBatch, starts: np.ndarray, ends: np.ndarray) -> None:
+        """Keep the first reading's logits: a window that is a whole block (a short
+        document, a paragraph asked alone) is not run again."""
+        for row, window in enumerate(batch.windows):
+            self.read[window] = (starts[row], ends[row], batch.passage_start)
+
     def readings(self, candidates: Sequence[Candidate]) -> list[BlockReading]:
         """Each candidate's reading, running the blocks not read yet."""
         spans = [span_tokens(self.tokens, c) for c in candidates]
@@ -99,9 +105,7 @@ class SecondReader:
             batch = encode_windows(
                 self.template, self.question, self.tokens, unread[first : first + self.batch_size]
             )
-            starts, ends = self.run(batch)
-            for row, window in enumerate(batch.windows):
-                self.read[window] = (starts[row], ends[row], batch.passage_start)
+            self.remember(batch, *self.run(batch))
         result = []
         for (a, b), window in zip(spans, windows, strict=True):
             starts, ends, passage = self.read[window]

@@ -112,3 +112,16 @@ def test_an_answer_its_own_paragraph_does_not_support_falls_behind(tiny_model: P
     read_alone = [w for b in oracle.batches[1:] for w in b.windows]
     assert Window(first, last + 1) in read_alone
     assert len(read_alone) == len(set(read_alone))  # a block shared by two answers: read once
+
+
+def test_a_window_that_is_the_whole_block_is_not_read_again(tiny_model: Path) -> None:
+    settings = ReaderSettings(max_seq_len=200)
+    oracle = OracleLogits(None)
+    assistant = Assistant(load_model_info(tiny_model), settings, oracle)
+    opened = assistant.prepare(Document.from_text(PARAGRAPHS[1]))
+    at = PARAGRAPHS[1].index("1350")
+    oracle.span = token_span(opened.tokens, at, at + 4)
+    result = assistant.ask(opened, "When was the bell cast?")
+    assert result.answers[0].text == "1350"
+    assert result.evidence[0].block_margin == pytest.approx(20.0)
+    assert len(oracle.batches) == 1  # a paragraph asked alone: its one window is its block
