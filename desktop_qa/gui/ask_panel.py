@@ -195,7 +195,8 @@ class AskPanel(QWidget):
                 f"{answer.text}\n{facts_line(answer, no_answer)}\n{answer.snippet}"
             )
             item.setToolTip(
-                f"score {answer.score:.2f} (start + end logits and passage-match bonus)"
+                f"score {answer.score:.2f} (start + end logits, the mean of the window's "
+                "and the paragraph's read alone, and the passage-match bonus)"
             )
             item.setData(RANK_ROLE, rank)
             item.setData(CONFIDENCE_ROLE, answer.confidence)
