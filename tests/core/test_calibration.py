@@ -119,6 +119,24 @@ def test_answers_in_longer_documents_are_judged_by_their_length() -> None:
     assert long == pytest.approx(1 / (1 + np.exp(2.0)), abs=0.06)
 
 
+def test_a_longer_document_never_raises_an_answers_confidence() -> None:
+    # Here answers from long documents happen to be right more often; the fit does
+    # not learn that (it would extrapolate to one-window paragraphs badly).
+    rng = np.random.default_rng(6)
+    questions = []
+    for _ in range(2000):
+        windows = int(rng.choice([20, 40]))
+        score = rng.normal(5.0, 2.0)
+        right = rng.random() < 1 / (1 + np.exp(-(score - (6.0 if windows == 20 else 3.0))))
+        questions.append(
+            ([Evidence(score, score - 1.0, 1.0, 0.0, 10, windows)], [float(right)], True)
+        )
+    fitted = fit_calibration(questions, {})
+    assert fitted.weights[FEATURES.index("log_document_windows")] == 0.0
+    short, long = (fitted.probability(Evidence(5.0, 4.0, 1.0, 0.0, 10, w)) for w in (1, 40))
+    assert short == pytest.approx(long)
+
+
 PASSAGE = " ".join(
     f"Sentence {i} tells that the castle number {i} was built in year {1000 + i}."
     for i in range(60)
