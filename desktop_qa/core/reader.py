@@ -372,8 +372,8 @@ class Reader:
         candidates (at least ``SECOND_READ`` of them), each with its block read
         alone and scored by both readings (``second_reading``)."""
         considered = max(self.settings.top_k, SECOND_READ)
-        chosen = distinct_answers(ranked, max(considered, 2))
-        readings = second.readings(chosen[:considered])
+        chosen = distinct_answers(ranked, considered)
+        readings = second.readings(chosen)
         evidence = answer_evidence(chosen, null, searched, support, readings)
         both = [rescored(c, r) for c, r in zip(chosen, readings, strict=True)]
         order = sorted(range(len(both)), key=lambda i: (-both[i].score, i))[: self.settings.top_k]
@@ -502,15 +502,14 @@ def answer_evidence(
     null: float,
     document_windows: int,
     support: QuestionSupport,
-    readings: list[BlockReading] | None = None,
+    readings: list[BlockReading],
 ) -> list[Evidence]:
     """What the calibration reads of each of the distinct answers ``chosen`` (best
     first) given the document's null score, how many windows it could read, the
-    question's ``support`` around each, and the second ``readings`` of the first
-    of them (their blocks read alone)."""
-    readings = readings or []
+    question's ``support`` around each, and each one's second reading (its block
+    read alone)."""
     evidence = []
-    for number, candidate in enumerate(chosen):
+    for number, (candidate, reading) in enumerate(zip(chosen, readings, strict=True)):
         rivals = [c.score for i, c in enumerate(chosen) if i != number]
         evidence.append(
             Evidence(
@@ -521,7 +520,7 @@ def answer_evidence(
                 length=candidate.char_end - candidate.char_start,
                 document_windows=document_windows,
                 question_support=support.of(candidate),
-                block_margin=readings[number].margin if number < len(readings) else 0.0,
+                block_margin=reading.margin,
             )
         )
     return evidence
