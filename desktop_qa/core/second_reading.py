@@ -15,7 +15,7 @@ alone.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -70,25 +70,18 @@ def block_window(tokens: DocumentTokens, first: int, last: int, capacity: int) -
     return Window(start, start + capacity)
 
 
+@dataclass
 class SecondReader:
-    """Reads listed answers' blocks for one question, each block at most once."""
+    """Reads listed answers' blocks for one question, each block at most once
+    (``read``: the logits and passage start of every window read so far)."""
 
-    def __init__(
-        self,
-        run: RunWindows,
-        template: PairTemplate,
-        question: Question,
-        tokens: DocumentTokens,
-        capacity: int,
-        batch_size: int,
-    ) -> None:
-        self.run = run
-        self.template = template
-        self.question = question
-        self.tokens = tokens
-        self.capacity = capacity
-        self.batch_size = batch_size
-        self.read: dict[Window, tuple[np.ndarray, np.ndarray, int]] = {}
+    run: RunWindows
+    template: PairTemplate
+    question: Question
+    tokens: DocumentTokens
+    capacity: int
+    batch_size: int
+    read: dict[Window, tuple[np.ndarray, np.ndarray, int]] = field(default_factory=dict)
 
     def remember(self, batch: EncodedBatch, starts: np.ndarray, ends: np.ndarray) -> None:
         """Keep the first reading's logits: a window that is a whole block (a short
