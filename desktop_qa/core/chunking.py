@@ -127,6 +127,13 @@ def tokenize_document(tokenizer: QATokenizer, text: str) -> DocumentTokens:
     return DocumentTokens(ids, offsets, _boundaries(text, offsets))
 
 
+def answer_tokens(tokens: DocumentTokens, char_start: int, char_end: int) -> tuple[int, int] | None:
+    """First and last token (inclusive) of a character span, if any token covers it."""
+    overlaps = (tokens.offsets[:, 1] > char_start) & (tokens.offsets[:, 0] < char_end)
+    covering = np.nonzero(overlaps)[0]
+    return (int(covering[0]), int(covering[-1])) if len(covering) else None
+
+
 def _boundaries(text: str, offsets: np.ndarray) -> np.ndarray:
     boundary = np.zeros(len(offsets), dtype=np.int8)
     if len(offsets) == 0:

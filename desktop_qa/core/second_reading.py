@@ -26,6 +26,7 @@ from desktop_qa.core.chunking import (
     PairTemplate,
     Question,
     Window,
+    answer_tokens,
     encode_windows,
 )
 from desktop_qa.core.decode import Candidate
@@ -47,13 +48,6 @@ class BlockReading:
     @property
     def margin(self) -> float:
         return self.score - self.null
-
-
-def span_tokens(tokens: DocumentTokens, candidate: Candidate) -> tuple[int, int]:
-    """The first and last token (inclusive) of a candidate's character range."""
-    first = int(np.searchsorted(tokens.offsets[:, 0], candidate.char_start, side="right")) - 1
-    last = int(np.searchsorted(tokens.offsets[:, 1], candidate.char_end, side="left"))
-    return max(first, 0), min(max(last, first), len(tokens) - 1)
 
 
 def block_window(tokens: DocumentTokens, first: int, last: int, capacity: int) -> Window:
@@ -91,7 +85,7 @@ class SecondReader:
 
     def readings(self, candidates: Sequence[Candidate]) -> list[BlockReading]:
         """Each candidate's reading, running the blocks not read yet."""
-        spans = [span_tokens(self.tokens, c) for c in candidates]
+        spans = [self._tokens_of(c) for c in candidates]
         windows = [block_window(self.tokens, a, b, self.capacity) for a, b in spans]
         unread = list(dict.fromkeys(w for w in windows if w not in self.read))
         for first in range(0, len(unread), self.batch_size):
@@ -111,6 +105,11 @@ class SecondReader:
                 )
             )
         return result
+
+    def _tokens_of(self, candidate: Candidate) -> tuple[int, int]:
+        span = answer_tokens(self.tokens, candidate.char_start, candidate.char_end)
+        assert span is not None, "a candidate always covers its own tokens"
+        return span
 
 
 def rescored(candidate: Candidate, reading: BlockReading) -> Candidate:

@@ -42,6 +42,7 @@ from desktop_qa.core.chunking import (
     QATokenizer,
     Question,
     Window,
+    answer_tokens,
     encode_windows,
     plan_windows,
     tokenize_document,
@@ -126,13 +127,6 @@ class Features:
             self.passage_ends.append(batch.passage_start + window.token_end - window.token_start)
         self.groups.append((first_row, len(self)))
         self.kinds[kind] += 1
-
-
-def answer_tokens(tokens: DocumentTokens, char_start: int, char_end: int) -> tuple[int, int] | None:
-    """First and last token (inclusive) of a character span, if any token covers it."""
-    overlaps = (tokens.offsets[:, 1] > char_start) & (tokens.offsets[:, 0] < char_end)
-    covering = np.nonzero(overlaps)[0]
-    return (int(covering[0]), int(covering[-1])) if len(covering) else None
 
 
 @dataclass(frozen=True)

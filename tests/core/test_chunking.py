@@ -14,6 +14,7 @@ from desktop_qa.core.chunking import (
     DocumentTokens,
     QATokenizer,
     Window,
+    answer_tokens,
     encode_windows,
     plan_windows,
     tokenize_document,
@@ -48,6 +49,16 @@ def test_every_token_offset_slices_exactly_the_text_it_stands_for(
         piece = normalizer.normalize_str(document.text[start:end])
         if token_id != unknown:
             assert piece == vocabulary[int(token_id)].removeprefix("##")
+
+
+def test_a_tokens_character_range_maps_back_to_its_tokens(
+    alexnet_tokens: tuple[Document, DocumentTokens],
+) -> None:
+    _, tokens = alexnet_tokens
+    for first, last in ((0, 0), (5, 8), (1000, 1029), (len(tokens) - 3, len(tokens) - 1)):
+        span = answer_tokens(tokens, int(tokens.offsets[first, 0]), int(tokens.offsets[last, 1]))
+        assert span == (first, last)
+    assert answer_tokens(tokens, 10**9, 10**9 + 4) is None
 
 
 def test_windows_fit_overlap_by_the_stride_and_cover_the_document(

@@ -16,10 +16,9 @@ from desktop_qa.core.chunking import (
     tokenize_document,
 )
 from desktop_qa.core.config import ReaderSettings
-from desktop_qa.core.decode import Candidate
 from desktop_qa.core.document import Document
 from desktop_qa.core.model import load_model_info
-from desktop_qa.core.second_reading import block_window, span_tokens
+from desktop_qa.core.second_reading import block_window
 from tests.oracle import OracleLogits, token_span
 
 PARAGRAPHS = [
@@ -62,13 +61,6 @@ def test_a_block_longer_than_a_window_gives_a_window_around_the_answer(tiny_mode
     assert abs((window.token_start + window.token_end) / 2 - (first + last) / 2) <= 1
     at_end = block_window(tokens, len(tokens) - 2, len(tokens) - 1, capacity=60)
     assert at_end == Window(len(tokens) - 60, len(tokens))
-
-
-def test_span_tokens_inverts_the_character_range(tiny_model: Path) -> None:
-    tokens = tokens_of(tiny_model)
-    first, last = 5, 8
-    candidate = Candidate(int(tokens.offsets[first, 0]), int(tokens.offsets[last, 1]), 0.0)
-    assert span_tokens(tokens, candidate) == (first, last)
 
 
 class BlockAwareOracle(OracleLogits):
