@@ -295,9 +295,6 @@ class Reader:
         )
         candidates: list[Candidate] = []
         ranked: list[Candidate] = []
-        chosen: list[Candidate] = []
-        evidence: list[Evidence] = []
-        null = float("nan")
         cls_starts: list[np.ndarray] = []
         cls_ends: list[np.ndarray] = []
         reported = -np.inf
@@ -334,10 +331,12 @@ class Reader:
             read += len(stage)
             rounds += 1
             ranked = merge_candidates(candidates)
-            null = self._null(cls_starts, cls_ends)
-            chosen, evidence = self._listed(ranked, second, null, searched, support)
-            if self._read_enough(ranked, evidence) or rounds == settings.max_rounds:
+            if self._read_enough(ranked, second, cls_starts, cls_ends, searched, support) or (
+                rounds == settings.max_rounds
+            ):
                 break
+        null = self._null(cls_starts, cls_ends)
+        chosen, evidence = self._listed(ranked, second, null, searched, support)
         answers = self._answers(document, chosen, evidence)
         reader_best = max((c.reader_score for c in candidates), default=-np.inf)
         return ReadResult(
@@ -379,15 +378,26 @@ class Reader:
         order = sorted(range(len(both)), key=lambda i: (-both[i].score, i))[: self.settings.top_k]
         return [both[i] for i in order], [evidence[i] for i in order]
 
-    def _read_enough(self, ranked: list[Candidate], evidence: list[Evidence]) -> bool:
+    def _read_enough(
+        self,
+        ranked: list[Candidate],
+        second: SecondReader,
+        cls_starts: list[np.ndarray],
+        cls_ends: list[np.ndarray],
+        document_windows: int,
+        support: QuestionSupport,
+    ) -> bool:
         """Whether to stop widening: the best answer so far is strong enough (its
         confidence for a calibrated model, its reader score otherwise), or, for a
         calibrated model, so far below "not found" that another round would not
-        make it an answer (``widen_from_confidence``)."""
+        make it an answer (``widen_from_confidence``). Only a calibrated model's
+        decision needs the second reading; its blocks are kept for the final list."""
         if not ranked:
             return False
         if self.calibration is None:
             return max(c.reader_score for c in ranked) >= self.settings.widen_below
+        null = self._null(cls_starts, cls_ends)
+        _, evidence = self._listed(ranked, second, null, document_windows, support)
         confidence = self.calibration.probability(evidence[0])
         return not self._widen_from() <= confidence < self._widen_below()
 

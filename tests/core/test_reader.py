@@ -159,10 +159,13 @@ def test_retrieval_reads_the_best_matching_windows_first_and_widens_when_weak(
     oracle.span = None  # nothing scores well: reading widens round by round, max_rounds of them
     widened = assistant.ask(opened, "What do volcanoes erupt?")
     assert widened.windows == 2 * assistant.settings.max_rounds
-    # Each round: one batch of windows, then one of the listed answers' blocks read alone.
-    assert len(oracle.batches) == 2 * assistant.settings.max_rounds > 2
+    # A batch of windows a round, then one of the listed answers' blocks read alone (an
+    # uncalibrated model decides widening without them, so they are read once, at the end).
+    rounds = assistant.settings.max_rounds
+    assert len(oracle.batches) == rounds + 1 > 2
     assert all(
-        len(b.windows) == 2 and set(b.windows) <= set(opened.windows) for b in oracle.batches[::2]
+        len(b.windows) == 2 and set(b.windows) <= set(opened.windows)
+        for b in oracle.batches[:rounds]
     )
 
 
