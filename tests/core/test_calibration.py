@@ -103,17 +103,26 @@ def test_a_calibration_fitted_before_a_feature_was_added_still_reads() -> None:
     assert calibration.probability(evidence) == pytest.approx(1 / (1 + np.exp(-z - older["bias"])))
 
 
+def by_document_size(
+    midpoints: dict[int, float], count: int, seed: int
+) -> list[tuple[list[Evidence], list[float], bool]]:
+    """Answers from documents of each size (windows), right more often the higher
+    they score: even odds at that size's midpoint score."""
+    rng = np.random.default_rng(seed)
+    questions = []
+    for _ in range(count):
+        windows = int(rng.choice(list(midpoints)))
+        score = rng.normal(5.0, 2.0)
+        right = rng.random() < 1 / (1 + np.exp(-(score - midpoints[windows])))
+        questions.append(
+            ([Evidence(score, score - 1.0, 1.0, 0.0, 10, windows)], [float(right)], True)
+        )
+    return questions
+
+
 def test_answers_in_longer_documents_are_judged_by_their_length() -> None:
     # At the same scores, an answer from a 40-window document is right less often.
-    rng = np.random.default_rng(5)
-    questions = []
-    for _ in range(3000):
-        windows = int(rng.choice([1, 40]))
-        score = rng.normal(5.0, 2.0)
-        right = rng.random() < 1 / (1 + np.exp(-(score - (4.0 if windows == 1 else 7.0))))
-        best = Evidence(score, score - 1.0, 1.0, 0.0, 10, windows)
-        questions.append(([best], [float(right)], True))
-    fitted = fit_calibration(questions, {})
+    fitted = fit_calibration(by_document_size({1: 4.0, 40: 7.0}, 3000, seed=5), {})
     short, long = (fitted.probability(Evidence(5.0, 4.0, 1.0, 0.0, 10, w)) for w in (1, 40))
     assert short == pytest.approx(1 / (1 + np.exp(-1.0)), abs=0.06)
     assert long == pytest.approx(1 / (1 + np.exp(2.0)), abs=0.06)
@@ -122,16 +131,7 @@ def test_answers_in_longer_documents_are_judged_by_their_length() -> None:
 def test_a_longer_document_never_raises_an_answers_confidence() -> None:
     # Here answers from long documents happen to be right more often; the fit does
     # not learn that (it would extrapolate to one-window paragraphs badly).
-    rng = np.random.default_rng(6)
-    questions = []
-    for _ in range(2000):
-        windows = int(rng.choice([20, 40]))
-        score = rng.normal(5.0, 2.0)
-        right = rng.random() < 1 / (1 + np.exp(-(score - (6.0 if windows == 20 else 3.0))))
-        questions.append(
-            ([Evidence(score, score - 1.0, 1.0, 0.0, 10, windows)], [float(right)], True)
-        )
-    fitted = fit_calibration(questions, {})
+    fitted = fit_calibration(by_document_size({20: 6.0, 40: 3.0}, 2000, seed=6), {})
     assert fitted.weights[FEATURES.index("log_document_windows")] == 0.0
     short, long = (fitted.probability(Evidence(5.0, 4.0, 1.0, 0.0, 10, w)) for w in (1, 40))
     assert short == pytest.approx(long)
