@@ -10,6 +10,7 @@ the machine (disk full, locked, read-only) are told apart from a damaged file.
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,7 +50,7 @@ def open_database(
                 f"version knows up to {latest}); it was left untouched. Update "
                 "desktop-qa, or set DESKTOP_QA_DATA_DIR to use another folder."
             )
-        connection.execute("PRAGMA journal_mode = WAL")
+        use_wal(connection)
         if version < latest:  # with foreign keys off, so that a table can be rebuilt
             migrate(connection, migrations, latest)
         connection.execute("PRAGMA foreign_keys = ON")
@@ -58,6 +59,22 @@ def open_database(
         connection.close()
         raise
     return connection
+
+
+def use_wal(connection: sqlite3.Connection) -> None:
+    """Switch to WAL, waiting up to ``BUSY_TIMEOUT_MS`` while another process holds the
+    file: SQLite answers "database is locked" at once instead of waiting there (two
+    processes opening a new database together, as two indexers of one library do)."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            connection.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            busy = getattr(exc, "sqlite_errorname", "") in ("SQLITE_BUSY", "SQLITE_LOCKED")
+            if not busy or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def migrate(connection: sqlite3.Connection, migrations: Migrations, target: int) -> None:
