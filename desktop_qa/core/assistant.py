@@ -16,6 +16,8 @@ from desktop_qa.core.library import Library, LibraryError
 from desktop_qa.core.model import ModelInfo, file_sha256
 from desktop_qa.core.reader import (
     Answer,
+    DocumentReading,
+    Listed,
     LogitsModel,
     OnnxQAModel,
     ProgressCallback,
@@ -282,36 +284,45 @@ def _read_in_rounds(
     cancelled: Callable[[], bool] | None,
     began: float,
 ) -> LibraryResult:
-    """Read ranked (document, window) pairs in rounds until an answer is sure."""
-    settings = assistant.settings
+    """Read ranked (document, window) pairs in rounds until an answer is sure. Each
+    document's windows read so far make one reading, and the answers of all of them
+    are listed together: only the library's best answers get a second reading."""
+    reader = assistant.reader
     boost_of = dict(zip(order, boosts, strict=True))
-    step = settings.retrieval_k or max(len(order), 1)
-    found: list[LibraryAnswer] = []
-    no_answers: list[bool] = []
-    sure = False
+    step = assistant.settings.retrieval_k or max(len(order), 1)
+    readings: dict[int, DocumentReading] = {}
+    answers: list[Answer] = []
+    listed: list[Listed] = []
     read = rounds = 0
     while read < len(order):
         stage = order[read : read + step]
         for number in sorted({doc for doc, _ in stage}):
             opened = document(number)
+            if number not in readings:
+                capacity = max(w.token_end - w.token_start for w in opened.windows)
+                readings[number] = reader.begin(opened.document, opened.tokens, question, capacity)
             pairs = [pair for pair in stage if pair[0] == number]
-            result = assistant.reader.read(
-                opened.document, opened.tokens, question,
-                [opened.windows[w] for _, w in pairs], None, cancelled, thorough=True,
-                boosts=[boost_of[pair] for pair in pairs], searched=len(order),
+            reader.read_windows(
+                readings[number], [opened.windows[w] for _, w in pairs],
+                [boost_of[pair] for pair in pairs], cancelled,
             )  # fmt: skip
-            found.extend(LibraryAnswer(opened.document, a) for a in result.answers)
-            no_answers.append(result.no_answer)
-            sure = sure or assistant.reader.settled(result)
         read += len(stage)
         rounds += 1
-        if sure or rounds == settings.max_rounds:
+        listed = reader.listing(list(readings.values()), len(order))
+        answers = reader.placed(listed)
+        if (
+            reader.settled(answers, list(readings.values()))
+            or rounds == assistant.settings.max_rounds
+        ):
             break
-    found.sort(key=lambda f: -f.answer.score)
+    found = [
+        LibraryAnswer(item.reading.document, answer)
+        for item, answer in zip(listed, answers, strict=True)
+    ]
     return LibraryResult(
         question=" ".join(question.split()),
-        answers=found[: settings.top_k],
-        no_answer=not found or all(no_answers),
+        answers=found,
+        no_answer=reader.no_answer(answers, list(readings.values())),
         windows=read,
         windows_total=len(order),
         elapsed_ms=(time.perf_counter() - began) * 1000,

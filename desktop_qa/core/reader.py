@@ -22,6 +22,7 @@ from desktop_qa.core.chunking import (
     DocumentTokens,
     EncodedBatch,
     QATokenizer,
+    Question,
     Window,
     encode_windows,
     tokenize_question,
@@ -223,6 +224,46 @@ class ReadResult:
     evidence: tuple[Evidence, ...] = field(default=())
 
 
+@dataclass
+class DocumentReading:
+    """What the windows read so far of one document say of one question: the
+    candidates, the ``[CLS]`` logits, and the blocks read again (``second``)."""
+
+    document: Document
+    question: Question
+    support: QuestionSupport
+    second: SecondReader
+    candidates: list[Candidate] = field(default_factory=list)
+    cls_starts: list[np.ndarray] = field(default_factory=list)
+    cls_ends: list[np.ndarray] = field(default_factory=list)
+    windows: int = 0
+    reported: float = -np.inf
+
+    def ranked(self) -> list[Candidate]:
+        return merge_candidates(self.candidates)
+
+    def reader_best(self) -> float:
+        return max((c.reader_score for c in self.candidates), default=-np.inf)
+
+    def null(self, shared_normalization: bool) -> float:
+        """The document's "no answer" score over the windows read (NaN before any)."""
+        if not self.cls_starts:
+            return float("nan")
+        return document_null_score(
+            np.concatenate(self.cls_starts), np.concatenate(self.cls_ends), shared_normalization
+        )
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One listed answer: the reading it came from, the candidate scored by both
+    readings, and what the calibration reads of it."""
+
+    reading: DocumentReading
+    candidate: Candidate
+    evidence: Evidence
+
+
 class Reader:
     """Windows, runs and decodes a question against a tokenised document."""
 
@@ -256,7 +297,6 @@ class Reader:
         thorough: bool = False,
         on_better: Callable[[list[Answer]], None] | None = None,
         boosts: list[float] | None = None,
-        searched: int | None = None,
     ) -> ReadResult:
         """Answer one question from the document's windows.
 
@@ -272,133 +312,165 @@ class Reader:
                 place in ``order`` (retrieval's evidence; see ``Assistant.ask``).
             on_better: Called with the answers so far each time a batch brings a
                 better best answer, so a long read can show them as they come.
-            searched: How many windows the question is asked of in all (a library's,
-                when ``order`` is one document's share of them); by default
-                ``order``'s. The calibration reads it: more text, more wrong spans.
 
         Raises:
             EmptyQuestionError: for a blank question.
             CancelledError: when ``cancelled()`` turns true between batches.
         """
         began = time.perf_counter()
-        settings = self.settings
-        question = tokenize_question(self.tokenizer, question_text, settings.max_question_tokens)
-        template = self.tokenizer.template
-        everything = max(len(order), 1)
-        step = everything if thorough else settings.retrieval_k or everything
+        step = len(order) if thorough else self.settings.retrieval_k or len(order)
         boosts = boosts or [0.0] * len(order)
-        searched = searched or len(order)
-        support = QuestionSupport(sentences_of(document), query_words(question_text))
         capacity = max((w.token_end - w.token_start for w in order), default=1)
-        second = SecondReader(
-            self.model.logits, template, question, tokens, capacity, settings.batch_size
-        )
-        candidates: list[Candidate] = []
-        ranked: list[Candidate] = []
-        cls_starts: list[np.ndarray] = []
-        cls_ends: list[np.ndarray] = []
-        reported = -np.inf
-        read = rounds = 0
-        while read < len(order):
+        reading = self.begin(document, tokens, question_text, capacity)
+        rounds = 0
+        while reading.windows < len(order):
+            read = reading.windows
             stage = order[read : read + step]
-            for first in range(0, len(stage), settings.batch_size):
-                if cancelled is not None and cancelled():
-                    raise CancelledError("cancelled")
-                batch = encode_windows(
-                    template, question, tokens, stage[first : first + settings.batch_size]
-                )
-                start_logits, end_logits = self.model.logits(batch)
-                second.remember(batch, start_logits, end_logits)
-                offset = read + first
-                found = self._candidates(
-                    batch,
-                    start_logits,
-                    end_logits,
-                    tokens,
-                    boosts[offset : offset + len(batch.windows)],
-                )
-                candidates.extend(found)
-                cls_starts.append(start_logits[:, 0])
-                cls_ends.append(end_logits[:, 0])
-                best_found = max((c.score for c in found), default=-np.inf)
-                if on_better is not None and best_found > reported:
-                    reported = best_found
-                    ranked = merge_candidates(candidates)
-                    on_better(self._answers(document, distinct_answers(ranked, settings.top_k)))
-                if progress is not None:
-                    done = read + min(first + settings.batch_size, len(stage))
-                    progress(done, read + len(stage))
-            read += len(stage)
+            self.read_windows(
+                reading, stage, boosts[read : read + len(stage)], cancelled, progress, on_better
+            )
             rounds += 1
-            ranked = merge_candidates(candidates)
-            if self._read_enough(ranked, second, cls_starts, cls_ends, searched, support) or (
-                rounds == settings.max_rounds
-            ):
+            if self._read_enough(reading, len(order)) or rounds == self.settings.max_rounds:
                 break
-        null = self._null(cls_starts, cls_ends)
-        chosen, evidence = self._listed(ranked, second, null, searched, support)
-        answers = self._answers(document, chosen, evidence)
-        reader_best = max((c.reader_score for c in candidates), default=-np.inf)
+        listed = self.listing([reading], len(order))
+        answers = self.placed(listed)
         return ReadResult(
-            question=question.text,
+            question=reading.question.text,
             answers=answers,
-            no_answer=self._no_answer(answers, null, reader_best),
-            null_score=null if read else None,
-            windows=read,
-            question_truncated=question.truncated,
+            no_answer=self.no_answer(answers, [reading]),
+            null_score=reading.null(self.shared_normalization) if reading.windows else None,
+            windows=reading.windows,
+            question_truncated=reading.question.truncated,
             elapsed_ms=(time.perf_counter() - began) * 1000,
             windows_total=len(order),
-            reader_best=float(reader_best),
-            evidence=tuple(evidence),
+            reader_best=float(reading.reader_best()),
+            evidence=tuple(item.evidence for item in listed),
         )
 
-    def _null(self, cls_starts: list[np.ndarray], cls_ends: list[np.ndarray]) -> float:
-        if not cls_starts:
-            return float("nan")
-        return document_null_score(
-            np.concatenate(cls_starts), np.concatenate(cls_ends), self.shared_normalization
-        )
+    def begin(
+        self, document: Document, tokens: DocumentTokens, question_text: str, capacity: int
+    ) -> DocumentReading:
+        """An empty reading of one document for one question; ``capacity`` is the
+        most passage tokens a window holds (a longer block is read in part).
 
-    def _listed(
+        Raises:
+            EmptyQuestionError: for a blank question.
+        """
+        settings = self.settings
+        question = tokenize_question(self.tokenizer, question_text, settings.max_question_tokens)
+        second = SecondReader(
+            self.model.logits, self.tokenizer.template, question, tokens, capacity,
+            settings.batch_size,
+        )  # fmt: skip
+        support = QuestionSupport(sentences_of(document), query_words(question_text))
+        return DocumentReading(document, question, support, second)
+
+    def read_windows(
         self,
-        ranked: list[Candidate],
-        second: SecondReader,
-        null: float,
-        searched: int,
-        support: QuestionSupport,
-    ) -> tuple[list[Candidate], list[Evidence]]:
-        """The answers to list, best first, with their evidence: the distinct best
-        candidates (at least ``SECOND_READ`` of them), each with its block read
-        alone and scored by both readings (``second_reading``)."""
+        reading: DocumentReading,
+        windows: list[Window],
+        boosts: list[float],
+        cancelled: Callable[[], bool] | None = None,
+        progress: ProgressCallback | None = None,
+        on_better: Callable[[list[Answer]], None] | None = None,
+    ) -> None:
+        """Read ``windows`` of the reading's document into it, in batches.
+
+        Raises:
+            CancelledError: when ``cancelled()`` turns true between batches.
+        """
+        batch_size = self.settings.batch_size
+        before = reading.windows
+        tokens = reading.second.tokens
+        for first in range(0, len(windows), batch_size):
+            if cancelled is not None and cancelled():
+                raise CancelledError("cancelled")
+            batch = encode_windows(
+                reading.second.template, reading.question, tokens,
+                windows[first : first + batch_size],
+            )  # fmt: skip
+            start_logits, end_logits = self.model.logits(batch)
+            reading.second.remember(batch, start_logits, end_logits)
+            found = self._candidates(
+                batch, start_logits, end_logits, tokens, boosts[first : first + len(batch.windows)]
+            )
+            reading.candidates.extend(found)
+            reading.cls_starts.append(start_logits[:, 0])
+            reading.cls_ends.append(end_logits[:, 0])
+            reading.windows += len(batch.windows)
+            best_found = max((c.score for c in found), default=-np.inf)
+            if on_better is not None and best_found > reading.reported:
+                reading.reported = best_found
+                chosen = distinct_answers(reading.ranked(), self.settings.top_k)
+                on_better([self._place(reading.document, c, None) for c in chosen])
+            if progress is not None:
+                progress(reading.windows, before + len(windows))
+
+    def listing(self, readings: list[DocumentReading], searched: int) -> list[Listed]:
+        """The answers to list, best first, from one or more documents' readings:
+        the distinct best candidates of them all (at least ``SECOND_READ``), each
+        with its block read alone and scored by both readings (``second_reading``).
+        ``searched`` is how many windows the question is asked of in all: the
+        calibration reads it (more text, more plausible wrong spans)."""
         considered = max(self.settings.top_k, SECOND_READ)
-        chosen = distinct_answers(ranked, considered)
-        readings = second.readings(chosen)
-        evidence = answer_evidence(chosen, null, searched, support, readings)
-        both = [rescored(c, r) for c, r in zip(chosen, readings, strict=True)]
-        order = sorted(range(len(both)), key=lambda i: (-both[i].score, i))[: self.settings.top_k]
-        return [both[i] for i in order], [evidence[i] for i in order]
+        pooled = sorted(
+            (
+                (candidate, reading)
+                for reading in readings
+                for candidate in distinct_answers(reading.ranked(), considered)
+            ),
+            key=lambda pair: -pair[0].score,
+        )[:considered]
+        chosen = [candidate for candidate, _ in pooled]
+        blocks = self._block_readings(pooled)
+        evidence = answer_evidence(
+            chosen,
+            [reading.null(self.shared_normalization) for _, reading in pooled],
+            searched,
+            [reading.support for _, reading in pooled],
+            blocks,
+        )
+        listed = [
+            Listed(reading, rescored(candidate, block), found)
+            for (candidate, reading), block, found in zip(pooled, blocks, evidence, strict=True)
+        ]
+        listed.sort(key=lambda item: -item.candidate.score)  # stable: ties keep their order
+        return listed[: self.settings.top_k]
 
-    def _read_enough(
-        self,
-        ranked: list[Candidate],
-        second: SecondReader,
-        cls_starts: list[np.ndarray],
-        cls_ends: list[np.ndarray],
-        document_windows: int,
-        support: QuestionSupport,
-    ) -> bool:
+    @staticmethod
+    def _block_readings(pooled: list[tuple[Candidate, DocumentReading]]) -> list[BlockReading]:
+        """Each pooled candidate's block read alone, one batch per document."""
+        found: dict[int, BlockReading] = {}
+        for reading in {id(r): r for _, r in pooled}.values():
+            mine = [i for i, (_, r) in enumerate(pooled) if r is reading]
+            blocks = reading.second.readings([pooled[i][0] for i in mine])
+            found.update(zip(mine, blocks, strict=True))
+        return [found[i] for i in range(len(pooled))]
+
+    def placed(self, listed: list[Listed]) -> list[Answer]:
+        """The listed answers placed on their pages, with their confidences where the
+        model has a calibration."""
+        return [
+            self._place(
+                item.reading.document,
+                item.candidate,
+                None if self.calibration is None else self.calibration.probability(item.evidence),
+            )
+            for item in listed
+        ]
+
+    def _read_enough(self, reading: DocumentReading, searched: int) -> bool:
         """Whether to stop widening: the best answer so far is strong enough (its
         confidence for a calibrated model, its reader score otherwise), or, for a
         calibrated model, so far below "not found" that another round would not
         make it an answer (``widen_from_confidence``). Only a calibrated model's
         decision needs the second reading; its blocks are kept for the final list."""
-        if not ranked:
+        if not reading.candidates:
             return False
         if self.calibration is None:
-            return max(c.reader_score for c in ranked) >= self.settings.widen_below
-        null = self._null(cls_starts, cls_ends)
-        _, evidence = self._listed(ranked, second, null, document_windows, support)
-        confidence = self.calibration.probability(evidence[0])
+            return reading.reader_best() >= self.settings.widen_below
+        listed = self.listing([reading], searched)
+        confidence = self.calibration.probability(listed[0].evidence)
         return not self._widen_from() <= confidence < self._widen_below()
 
     def _widen_below(self) -> float:
@@ -416,37 +488,33 @@ class Reader:
         chosen = self.settings.no_answer_threshold
         return self.calibration.no_answer_threshold if chosen is None else chosen
 
-    def settled(self, result: ReadResult) -> bool:
-        """Whether a read's best answer is strong enough to read no further (as
-        ``read`` decides between its own rounds; a weak one does not stop a
-        library's rounds, whose next windows may be another document's)."""
+    def settled(self, answers: list[Answer], readings: list[DocumentReading]) -> bool:
+        """Whether the best answer is strong enough to read no further (as ``read``
+        decides between its own rounds; a weak one does not stop a library's
+        rounds, whose next windows may be another document's)."""
         if self.calibration is None:
-            return result.reader_best >= self.settings.widen_below
-        confidence = result.answers[0].confidence if result.answers else None
+            best = max((r.reader_best() for r in readings), default=-np.inf)
+            return best >= self.settings.widen_below
+        confidence = answers[0].confidence if answers else None
         return confidence is not None and confidence >= self._widen_below()
 
-    def _no_answer(self, answers: list[Answer], null: float, reader_best: float) -> bool:
+    def no_answer(self, answers: list[Answer], readings: list[DocumentReading]) -> bool:
         """Whether to say "not found": no span at all, the best answer's confidence
-        below the threshold (calibrated models), or the null score beating the best
-        span by more than it (uncalibrated no-answer models)."""
+        below the threshold (calibrated models), or in every document the null score
+        beating its best span by more than it (uncalibrated no-answer models)."""
         if not answers:
             return True
         if self.calibration is not None:
             confidence = answers[0].confidence
             return confidence is not None and confidence < self._not_found_below()
         if self.supports_no_answer:
-            return bool(null - reader_best > (self.settings.no_answer_threshold or 0.0))
+            threshold = self.settings.no_answer_threshold or 0.0
+            return all(
+                r.null(self.shared_normalization) - r.reader_best() > threshold
+                for r in readings
+                if r.candidates
+            )
         return False
-
-    def _answers(
-        self, document: Document, chosen: list[Candidate], evidence: list[Evidence] | None = None
-    ) -> list[Answer]:
-        """Distinct candidates placed on their pages, with their confidences where the
-        model has a calibration and their ``evidence`` is given."""
-        if self.calibration is None or evidence is None:
-            return [self._place(document, c, None) for c in chosen]
-        confidences = [self.calibration.probability(e) for e in evidence]
-        return [self._place(document, c, p) for c, p in zip(chosen, confidences, strict=True)]
 
     def _candidates(
         self,
@@ -509,17 +577,18 @@ def passage_boundaries(tokens: DocumentTokens, windows: tuple[Window, ...]) -> n
 
 def answer_evidence(
     chosen: list[Candidate],
-    null: float,
+    nulls: list[float],
     document_windows: int,
-    support: QuestionSupport,
+    supports: list[QuestionSupport],
     readings: list[BlockReading],
 ) -> list[Evidence]:
     """What the calibration reads of each of the distinct answers ``chosen`` (best
-    first) given the document's null score, how many windows it could read, the
-    question's ``support`` around each, and each one's second reading (its block
-    read alone)."""
+    first), given the null score of each one's document, how many windows the
+    question could read, the question's support in each one's document, and each
+    one's second reading (its block read alone)."""
     evidence = []
-    for number, (candidate, reading) in enumerate(zip(chosen, readings, strict=True)):
+    listed = zip(chosen, nulls, supports, readings, strict=True)
+    for number, (candidate, null, support, reading) in enumerate(listed):
         rivals = [c.score for i, c in enumerate(chosen) if i != number]
         evidence.append(
             Evidence(

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from desktop_qa.core.assistant import Assistant
+from desktop_qa.core.assistant import Assistant, ask_library
 from desktop_qa.core.chunking import (
     DocumentTokens,
     EncodedBatch,
@@ -18,8 +18,9 @@ from desktop_qa.core.chunking import (
 from desktop_qa.core.config import ReaderSettings
 from desktop_qa.core.document import Document
 from desktop_qa.core.model import load_model_info
+from desktop_qa.core.reader import SECOND_READ
 from desktop_qa.core.second_reading import block_window
-from tests.oracle import OracleLogits, token_span
+from tests.oracle import OracleLogits, PhraseOracle, token_span
 
 PARAGRAPHS = [
     "The castle of Ardmore was built of grey stone in the year 1204 by the duke.",
@@ -117,3 +118,39 @@ def test_a_window_that_is_the_whole_block_is_not_read_again(tiny_model: Path) ->
     assert result.answers[0].text == "1350"
     assert result.evidence[0].block_margin == pytest.approx(20.0)
     assert len(oracle.batches) == 1  # a paragraph asked alone: its one window is its block
+
+
+class CountingPhraseOracle(PhraseOracle):
+    """A library's phrase oracle that keeps the windows of every batch it runs."""
+
+    def __init__(self, *phrases: tuple[int, ...]) -> None:
+        super().__init__(*phrases)
+        self.batches: list[tuple[Window, ...]] = []
+
+    def logits(self, batch: EncodedBatch) -> tuple[np.ndarray, np.ndarray]:
+        self.batches.append(batch.windows)
+        return super().logits(batch)
+
+
+def test_a_library_reads_again_only_its_best_answers_blocks(tiny_model: Path) -> None:
+    towns = ["Arden", "Belmor", "Corran", "Dunmere", "Elsby", "Farlow", "Glenholm", "Harrow"]
+    years = [str(1101 + 7 * n) for n in range(len(towns))]
+    texts = [
+        f"The town of {town} lies on a river in the north of the valley.\n"
+        f"Its stone bridge was built in the year {year} by masons from the coast."
+        for town, year in zip(towns, years, strict=True)
+    ]
+    settings = ReaderSettings(max_seq_len=200, top_k=2, retrieval_k=6)
+    tokenizer = QATokenizer.from_file(tiny_model / "tokenizer.json")
+    oracle = CountingPhraseOracle(*(tuple(tokenizer.encode_text(y)[0].tolist()) for y in years))
+    assistant = Assistant(load_model_info(tiny_model), settings, oracle)
+    documents = [assistant.prepare(Document.from_text(text)) for text in texts]
+    assert all(len(d.windows) == 1 for d in documents)  # each window holds both paragraphs
+    result = ask_library(assistant, documents, "When was the bridge built?")
+    assert result.windows == 6
+    assert [a.answer.text in years for a in result.answers] == [True, True]
+    assert len({a.document.text for a in result.answers}) == 2  # from two documents
+    run = [w for batch in oracle.batches for w in batch]
+    assert len(run) - result.windows == max(settings.top_k, SECOND_READ)  # the best three blocks
+    for answer in result.answers:  # each scored by both readings: 20 in each
+        assert answer.answer.score == pytest.approx(20.0 + answer.answer.bonus)
