@@ -287,9 +287,9 @@ def _read_in_rounds(
     """Read ranked (document, window) pairs in rounds until an answer is sure. Each
     document's windows read so far make one reading, and the answers of all of them
     are listed together: only the library's best answers get a second reading."""
-    reader = assistant.reader
+    reader, settings = assistant.reader, assistant.settings
     boost_of = dict(zip(order, boosts, strict=True))
-    step = assistant.settings.retrieval_k or max(len(order), 1)
+    step = settings.retrieval_k or max(len(order), 1)
     readings: dict[int, DocumentReading] = {}
     answers: list[Answer] = []
     listed: list[Listed] = []
@@ -310,10 +310,7 @@ def _read_in_rounds(
         rounds += 1
         listed = reader.listing(list(readings.values()), len(order))
         answers = reader.placed(listed)
-        if (
-            reader.settled(answers, list(readings.values()))
-            or rounds == assistant.settings.max_rounds
-        ):
+        if reader.settled(answers, list(readings.values())) or rounds == settings.max_rounds:
             break
     found = [
         LibraryAnswer(item.reading.document, answer)

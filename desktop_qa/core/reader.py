@@ -323,6 +323,7 @@ class Reader:
         capacity = max((w.token_end - w.token_start for w in order), default=1)
         reading = self.begin(document, tokens, question_text, capacity)
         rounds = 0
+        listed: list[Listed] | None = None  # after each round, for a calibrated model
         while reading.windows < len(order):
             read = reading.windows
             stage = order[read : read + step]
@@ -330,9 +331,12 @@ class Reader:
                 reading, stage, boosts[read : read + len(stage)], cancelled, progress, on_better
             )
             rounds += 1
-            if self._read_enough(reading, len(order)) or rounds == self.settings.max_rounds:
+            if self.calibration is not None:  # its widening decides on the listed answers
+                listed = self.listing([reading], len(order))
+            if self._read_enough(reading, listed) or rounds == self.settings.max_rounds:
                 break
-        listed = self.listing([reading], len(order))
+        if listed is None:
+            listed = self.listing([reading], len(order))
         answers = self.placed(listed)
         return ReadResult(
             question=reading.question.text,
@@ -459,17 +463,16 @@ class Reader:
             for item in listed
         ]
 
-    def _read_enough(self, reading: DocumentReading, searched: int) -> bool:
+    def _read_enough(self, reading: DocumentReading, listed: list[Listed] | None) -> bool:
         """Whether to stop widening: the best answer so far is strong enough (its
         confidence for a calibrated model, its reader score otherwise), or, for a
         calibrated model, so far below "not found" that another round would not
         make it an answer (``widen_from_confidence``). Only a calibrated model's
-        decision needs the second reading; its blocks are kept for the final list."""
+        decision needs the second reading, so only it gives the ``listed`` answers."""
         if not reading.candidates:
             return False
-        if self.calibration is None:
+        if self.calibration is None or listed is None:
             return reading.reader_best() >= self.settings.widen_below
-        listed = self.listing([reading], searched)
         confidence = self.calibration.probability(listed[0].evidence)
         return not self._widen_from() <= confidence < self._widen_below()
 
