@@ -44,6 +44,7 @@ from desktop_qa.core.model import (
 )
 from desktop_qa.core.squad import (
     LEVELS,
+    Level,
     SquadQuestion,
     calibration_groups,
     evaluate,
@@ -462,14 +463,15 @@ def _ship(
     manifest["sha256"] = model_file_hashes(folder)
     (folder / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     report, fit = held_out_parts(validation_articles)
+    levels = fitted_levels(config.context)
     try:
         fitted = calibrate(
             load_model_info(folder),
-            spread(calibration_groups(fit), config.validation_limit),
+            spread(calibration_groups(fit, levels), config.validation_limit),
             {
                 "data": config.data.name,
                 "articles": [a["title"] for a in fit],
-                "levels": list(LEVELS),
+                "levels": list(levels),
             },
             progress=_progress("calibration", log),
         )
@@ -483,6 +485,13 @@ def _ship(
     (folder / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(manifest["evaluation"], indent=2), file=log)
     return manifest
+
+
+def fitted_levels(context: str) -> tuple[Level, ...]:
+    """The levels a run's calibration is fitted on: a document-level model's on whole
+    articles alone (its confidence already tells a paragraph from a whole article, and
+    it is how the built-in model's calibration is fitted), a paragraph model's on both."""
+    return ("article",) if context == "article" else LEVELS
 
 
 def evaluated_on_report_half(

@@ -276,31 +276,34 @@ def test_train_resumes_exactly_and_ships_an_evaluated_onnx_model(
     assert all(operators[f"{name}_Q8"] == "MatMulNBits" for name in per_row)
     assert "MatMul" not in operators.values()  # every matrix product in int8
 
+    # A document-level run's calibration is fitted on whole articles alone, as shipped.
+    assert manifest["calibration"]["fitted_on"]["levels"] == ["article"]
+
     # Calibrating again refreshes the figures that count its "not found" answers.
     from desktop_qa.cli import main
 
     stale = {**manifest, "evaluation": {**evaluation, "int8": {"exact": -1.0, "f1": -1.0}}}
     (folder / "desktop_qa.json").write_text(json.dumps(stale))
     arguments = ["model", "calibrate", str(folder), "--data", str(config.data)]
-    assert main([*arguments, "--articles", "held-out-fit"]) == 0
+    arguments += ["--articles", "held-out-fit"]
+    assert main([*arguments, "--levels", "article"]) == 0
     refreshed = json.loads((folder / "desktop_qa.json").read_text())
     assert refreshed["calibration"] == manifest["calibration"]  # the same fit, reproduced
     for score in ("exact", "f1"):
         assert refreshed["evaluation"]["int8"][score] == evaluation["int8"][score]
 
     # A slow model is fitted on, and measured on, a spread of about N questions.
-    assert main([*arguments, "--articles", "held-out-fit", "--limit", "3"]) == 0
+    assert main([*arguments, "--levels", "article", "--limit", "3"]) == 0
     thinned = json.loads((folder / "desktop_qa.json").read_text())
     assert thinned["evaluation"]["questions"] == 3
     fitted_count = manifest["calibration"]["fitted_on"]["questions"]
     assert thinned["calibration"]["fitted_on"]["questions"] < fitted_count
 
-    # Fitted on whole articles alone: fewer questions, and the record says so.
-    assert main([*arguments, "--articles", "held-out-fit", "--levels", "article"]) == 0
-    whole = json.loads((folder / "desktop_qa.json").read_text())["calibration"]["fitted_on"]
-    assert manifest["calibration"]["fitted_on"]["levels"] == ["article", "paragraph"]
-    assert whole["levels"] == ["article"]
-    assert whole["questions"] < fitted_count
+    # Fitted on whole articles and paragraphs: more questions, and the record says so.
+    assert main(arguments) == 0
+    both = json.loads((folder / "desktop_qa.json").read_text())["calibration"]["fitted_on"]
+    assert both["levels"] == ["article", "paragraph"]
+    assert both["questions"] > fitted_count
 
 
 def test_a_checkpoint_of_other_settings_is_not_resumed(tiny_base: Path, tmp_path: Path) -> None:
@@ -343,6 +346,8 @@ def test_a_second_stage_starts_from_the_first_stages_weights_and_records_it(
         tiny_base, tmp_path, "first", epochs=1.0, learning_rate=1e-3, seed=2, context="paragraph"
     )
     train(first, StringIO())
+    fitted_on = load_model_info(first.out / "model").manifest["calibration"]["fitted_on"]
+    assert fitted_on["levels"] == ["article", "paragraph"]  # a paragraph model: both
     # A learning rate of 0 leaves the weights where they started: the first stage's.
     second = replace(first, out=tmp_path / "second", init=first.out, learning_rate=0.0, seed=3)
     manifest = train(second, StringIO())
