@@ -5,7 +5,8 @@
 Only the int8 graph of the built-in model is kept in the repository; the run
 folders that trained it live on one machine and can be lost. This reads every
 weight back out of the (fused, dynamically quantized) ONNX graph, dequantizes
-it (``(q - zero_point) * scale``, per output channel), loads it into a
+it (``(q - zero_point) * scale``, per output channel, or per block of a row
+for the matrix products quantized per row), loads it into a
 ``BertForQuestionAnswering`` of the graph's shape and writes a
 ``checkpoint.pt`` that ``desktop-qa model train --init`` accepts, carrying the
 shipped model's recipe, steps and earlier stages. The weights differ from the
@@ -70,6 +71,10 @@ def graph_weights(graph: Path) -> tuple[dict[str, np.ndarray], dict[str, int]]:
             module = node_name.rsplit("/", 1)[0].replace("/", ".")
             matrix = value(_unwrapped(node.input[1]).removesuffix("_quantized"))
             weights[f"{module}.weight"] = matrix.T.copy()
+        elif node.op_type == "MatMulNBits":  # a matrix product quantized per row
+            node_name = node.name.removesuffix("_Q8").removeprefix("/qa").removeprefix("/")
+            module = node_name.rsplit("/", 1)[0].replace("/", ".")
+            weights[f"{module}.weight"] = _blockwise_weight(node, stored)
     for name, array in stored.items():
         if name.startswith(("bert.encoder.", "qa_outputs.")) and name not in weights:
             weights[name] = array.astype(np.float32)
@@ -84,6 +89,22 @@ def graph_weights(graph: Path) -> tuple[dict[str, np.ndarray], dict[str, int]]:
         "intermediate_size": weights["bert.encoder.layer.0.intermediate.dense.weight"].shape[0],
     }
     return weights, shape
+
+
+def _blockwise_weight(node: Any, stored: dict[str, np.ndarray]) -> np.ndarray:
+    """The ``(N, K)`` weight of a ``MatMulNBits`` node: its packed 8-bit blocks, each
+    ``(q - zero_point) * scale``, the zero point 128 where the graph stores none
+    (symmetric quantization)."""
+    attributes = {a.name: a.i for a in node.attribute}
+    if attributes["bits"] != 8:
+        raise SystemExit(f"{node.name}: {attributes['bits']}-bit weights are not supported")
+    n, k = attributes["N"], attributes["K"]
+    blocks = stored[_unwrapped(node.input[1])].astype(np.float32)  # (N, blocks, block_size)
+    scales = stored[_unwrapped(node.input[2])].reshape(n, -1, 1)
+    zero = 128.0
+    if len(node.input) > 3 and node.input[3]:
+        zero = stored[_unwrapped(node.input[3])].reshape(n, -1, 1).astype(np.float32)
+    return np.asarray(((blocks - zero) * scales).reshape(n, -1)[:, :k], np.float32)
 
 
 def _unwrapped(name: str) -> str:
