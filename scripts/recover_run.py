@@ -101,7 +101,7 @@ def _blockwise_weight(node: Any, stored: dict[str, np.ndarray]) -> np.ndarray:
     n, k = attributes["N"], attributes["K"]
     blocks = stored[_unwrapped(node.input[1])].astype(np.float32)  # (N, blocks, block_size)
     scales = stored[_unwrapped(node.input[2])].reshape(n, -1, 1)
-    zero = 128.0
+    zero: float | np.ndarray = 128.0
     if len(node.input) > 3 and node.input[3]:
         zero = stored[_unwrapped(node.input[3])].reshape(n, -1, 1).astype(np.float32)
     return np.asarray(((blocks - zero) * scales).reshape(n, -1)[:, :k], np.float32)
