@@ -67,13 +67,10 @@ def graph_weights(graph: Path) -> tuple[dict[str, np.ndarray], dict[str, int]]:
                 weights[f"{prefix}.{part}.weight"] = columns.T.copy()
                 weights[f"{prefix}.{part}.bias"] = biases.astype(np.float32)
         elif node.op_type in ("MatMulInteger", "MatMul") and node.name.startswith("/"):
-            node_name = node.name.removeprefix("/qa").removeprefix("/")
-            module = node_name.rsplit("/", 1)[0].replace("/", ".")
             matrix = value(_unwrapped(node.input[1]).removesuffix("_quantized"))
-            weights[f"{module}.weight"] = matrix.T.copy()
+            weights[f"{_module_of(node.name)}.weight"] = matrix.T.copy()
         elif node.op_type == "MatMulNBits":  # a matrix product quantized per row
-            node_name = node.name.removesuffix("_Q8").removeprefix("/qa").removeprefix("/")
-            module = node_name.rsplit("/", 1)[0].replace("/", ".")
+            module = _module_of(node.name.removesuffix("_Q8"))
             weights[f"{module}.weight"] = _blockwise_weight(node, stored)
     for name, array in stored.items():
         if name.startswith(("bert.encoder.", "qa_outputs.")) and name not in weights:
@@ -89,6 +86,12 @@ def graph_weights(graph: Path) -> tuple[dict[str, np.ndarray], dict[str, int]]:
         "intermediate_size": weights["bert.encoder.layer.0.intermediate.dense.weight"].shape[0],
     }
     return weights, shape
+
+
+def _module_of(node_name: str) -> str:
+    """The PyTorch module of an exported matrix product: ``/qa/bert/.../dense/MatMul``
+    is ``bert....dense``."""
+    return node_name.removeprefix("/qa").removeprefix("/").rsplit("/", 1)[0].replace("/", ".")
 
 
 def _blockwise_weight(node: Any, stored: dict[str, np.ndarray]) -> np.ndarray:
