@@ -167,18 +167,22 @@ def test_the_reader_gives_confidences_and_decides_not_found_on_them(
     assert elsewhere.evidence[0].question_support == 0.0
 
     oracle.span = None
-    oracle.others = {strong: 4.0}  # start + end = 8: confidence 1 / (1 + e^1) < 0.5
+    oracle.others = {strong: 4.75}  # start + end = 9.5: confidence 1 / (1 + e^0.25) < 0.5
     unsure = assistant.ask(opened, "When was castle 7 built?")
     assert unsure.no_answer and unsure.answers[0].text == "year 1007"  # still the best guess
     assert unsure.answers[0].confidence is not None and unsure.answers[0].confidence < 0.5
-    assert unsure.windows == 2  # unsure: it widened, for the default two rounds
+    assert unsure.windows == 2  # just below "not found": it widened, for the default two rounds
+
+    oracle.others = {strong: 4.0}  # start + end = 8: 1 / (1 + e^1), below 0.75 * 0.5
+    doubtful = assistant.ask(opened, "When was castle 7 built?")
+    assert doubtful.no_answer and doubtful.windows == 1
 
     lenient = Assistant(
         load_model_info(folder), ReaderSettings(retrieval_weight=0, no_answer_threshold=0.1), oracle
     )
     assert not lenient.ask(lenient.prepare(Document.from_text(PASSAGE)), "When?").no_answer
 
-    oracle.others = {strong: 2.0}  # start + end = 4: confidence 1 / (1 + e^3) < 0.5 / 2
+    oracle.others = {strong: 2.0}  # start + end = 4: confidence 1 / (1 + e^3) < 0.75 * 0.5
     hopeless = assistant.ask(opened, "When was castle 7 built?")
     assert hopeless.no_answer and hopeless.answers[0].text == "year 1007"
     assert hopeless.windows == 1  # far below "not found": another round would not help
