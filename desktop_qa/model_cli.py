@@ -147,6 +147,13 @@ def add_model_commands(commands: argparse._SubParsersAction) -> None:  # type: i
             "swapped for another of the article's, of their own paragraph, which never "
             "names it: unanswerable (article context)",
         ),
+        (
+            "--own-paragraph-fraction",
+            float,
+            "share of answered questions also asked of their own paragraph alone, "
+            "answered: keeps a stage of article training answering short passages "
+            "(article context)",
+        ),
     ):
         field = recipe[flag.removeprefix("--").replace("-", "_")]
         train.add_argument(

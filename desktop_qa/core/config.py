@@ -115,7 +115,9 @@ RUN_IDENTITY = (
 )  # fmt: skip
 #: Recipe fields added later: part of a run's identity only when set, so that runs
 #: started before them still resume.
-LATER_IDENTITY = {"entity_swap_fraction": 0.0, "fresh_questions": False}
+LATER_IDENTITY = {
+    "entity_swap_fraction": 0.0, "fresh_questions": False, "own_paragraph_fraction": 0.0
+}  # fmt: skip
 TRAIN_PRECISIONS = ("fp32", "bf16")
 TRAIN_CONTEXTS = ("article", "paragraph")
 
@@ -125,9 +127,10 @@ class TrainConfig:
     """One training recipe for ``desktop-qa model train``.
 
     ``out`` receives checkpoints and, at the end, the exported model in ``out/model``.
-    ``context``, ``negatives_per_question``, ``unanswerable_fraction`` and
-    ``entity_swap_fraction`` say how questions become groups of windows
-    (``training_data``); the unanswerable shares apply to the article context only.
+    ``context``, ``negatives_per_question``, ``unanswerable_fraction``,
+    ``entity_swap_fraction`` and ``own_paragraph_fraction`` say how questions become
+    groups of windows (``training_data``); all but ``context`` apply to the article
+    context only.
     """
 
     base: Path
@@ -153,6 +156,7 @@ class TrainConfig:
     negatives_per_question: int = 2
     unanswerable_fraction: float = 0.33
     entity_swap_fraction: float = 0.0
+    own_paragraph_fraction: float = 0.0
     fresh_questions: bool = False  # leave out the questions the --init stages trained on
 
     def __post_init__(self) -> None:
@@ -168,6 +172,8 @@ class TrainConfig:
             raise InputError("unanswerable-fraction must be at least 0 and below 1")
         if not 0 <= self.entity_swap_fraction <= 1:
             raise InputError("entity-swap-fraction must be between 0 and 1")
+        if not 0 <= self.own_paragraph_fraction <= 1:
+            raise InputError("own-paragraph-fraction must be between 0 and 1")
 
     def identity(self) -> dict[str, str]:
         values = asdict(self)

@@ -22,6 +22,11 @@ that scores compare across windows, as the reader compares them:
   that its own paragraph never mentions, asked of that paragraph and labelled
   at ``[CLS]``: a question that reads as answerable and is not (the kind SQuAD
   2.0's writers made by hand).
+- Own-paragraph groups, for a share ``own_paragraph_fraction`` of the answered
+  questions, besides their answered group: the question against its own
+  paragraph alone, labelled at the answer, so that a stage of article training
+  keeps answering a short passage that holds the answer (the reader's
+  paragraph-by-paragraph use) instead of drifting toward "not found".
 
 A window counts as lacking the answer only if it holds no part of the answer's
 span and not its text anywhere either (SQuAD answers often recur).
@@ -58,6 +63,7 @@ Sample = tuple[int, int | None, bool]
 ANSWERABLE = "answerable"
 UNANSWERABLE_KINDS = ("article without the answer", "answer sentence deleted", "other article")
 ENTITY_SWAPPED = "entity swapped"
+OWN_PARAGRAPH = "own paragraph"
 NAME = re.compile(
     r"[A-Z][\w'’-]*(?:\s+(?:of|the|de|du|von|van|al|la|le)\s+[A-Z][\w'’-]*|\s+[A-Z][\w'’-]*)*"
 )
@@ -227,6 +233,7 @@ def _article_features(
     library = WindowIndex([(x.text, x.tokens, x.windows) for x in prepared])
     rng = np.random.default_rng([config.seed, 1])
     swap_rng = np.random.default_rng([config.seed, 2])  # apart: other draws stay as they were
+    paragraph_rng = np.random.default_rng([config.seed, 3])
     for a, p, qa in questions:
         article = prepared[a]
         question = tokenize_question(tokenizer, qa["question"], settings.max_question_tokens)
@@ -249,6 +256,13 @@ def _article_features(
         if holding:  # an answer longer than a window is left out
             chosen = holding + negatives[: config.negatives_per_question]
             features.add_group(question, article.tokens, chosen, template, span, ANSWERABLE)
+            if paragraph_rng.random() < config.own_paragraph_fraction:
+                paragraph = articles[a]["paragraphs"][p]["context"]
+                tokens = tokenize_document(tokenizer, paragraph)
+                start = qa["answers"][0]["answer_start"]
+                own = answer_tokens(tokens, start, start + len(answer_text))
+                windows = document_windows(tokens, template, settings)
+                features.add_group(question, tokens, windows, template, own, OWN_PARAGRAPH)
         if swap_rng.random() < config.entity_swap_fraction:
             paragraph = articles[a]["paragraphs"][p]["context"]
             swapped = entity_swapped(qa["question"], article.text, paragraph, swap_rng)

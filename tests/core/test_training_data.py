@@ -15,6 +15,7 @@ from desktop_qa.core.squad import article_text, without_sentence
 from desktop_qa.core.training_data import (
     ANSWERABLE,
     ENTITY_SWAPPED,
+    OWN_PARAGRAPH,
     UNANSWERABLE_KINDS,
     _questions,
     entity_swapped,
@@ -173,6 +174,44 @@ def test_entity_swapped_groups_are_unanswerable_and_leave_other_draws_alone(
     )
     assert "entity_swap_fraction" not in config().identity()
     assert config(entity_swap_fraction=0.2).identity()["entity_swap_fraction"] == "0.2"
+
+
+def test_own_paragraph_groups_ask_the_paragraph_alone_and_leave_other_draws_alone(
+    tokenizer: QATokenizer,
+) -> None:
+    articles = squad_articles(4)
+    plain, _ = make_features(articles, tokenizer, config(limit_questions=80, seed=3))
+    mixed, _ = make_features(
+        articles, tokenizer, config(limit_questions=80, seed=3, own_paragraph_fraction=0.5)
+    )
+    own = mixed.kinds[OWN_PARAGRAPH]
+    assert 0 < own < plain.kinds[ANSWERABLE]  # a share of the answered questions
+    assert {k: v for k, v in mixed.kinds.items() if k != OWN_PARAGRAPH} == plain.kinds
+    decode = tokenizer.tokenizer.decode
+    paragraphs = {
+        decode(tokenizer.encode_text(paragraph["context"])[0].tolist())
+        for article in articles
+        for paragraph in article["paragraphs"]  # type: ignore[attr-defined]
+    }
+    answers = _answer_texts(articles)
+    asked_alone = 0
+    for first, end in mixed.groups:
+        row = first
+        passage = decode(
+            mixed.input_ids[row][mixed.passage_starts[row] : mixed.passage_ends[row]].tolist()
+        )
+        if end - first != 1 or passage not in paragraphs:
+            continue
+        question = decode(mixed.input_ids[row][1 : mixed.passage_starts[row] - 1].tolist())
+        span = decode(mixed.input_ids[row][mixed.starts[row] : mixed.ends[row] + 1].tolist())
+        assert mixed.starts[row] and any(
+            decode(tokenizer.encode_text(answer)[0].tolist()) == span
+            for answer in answers[question]
+        )
+        asked_alone += 1
+    assert own - 3 <= asked_alone <= own  # a paragraph longer than a window is several
+    assert "own_paragraph_fraction" not in config().identity()
+    assert config(own_paragraph_fraction=0.5).identity()["own_paragraph_fraction"] == "0.5"
 
 
 def test_fresh_questions_leave_out_what_every_earlier_stage_drew() -> None:
