@@ -17,6 +17,7 @@ from desktop_qa.core.training_data import (
     ENTITY_SWAPPED,
     OWN_PARAGRAPH,
     UNANSWERABLE_KINDS,
+    Features,
     _questions,
     entity_swapped,
     make_features,
@@ -155,16 +156,26 @@ def test_a_name_or_year_is_swapped_for_one_the_paragraph_never_mentions() -> Non
     assert entity_swapped("How was the weather?", ARTICLE, PARAGRAPH, rng) is None
 
 
+def _without_and_with(
+    tokenizer: QATokenizer, kind: str, **option: float
+) -> tuple[Features, Features]:
+    """Features of four articles without and with a later recipe ``option``; checks that
+    it adds groups of ``kind`` only, and joins a run's identity only when set."""
+    ((name, value),) = option.items()
+    articles = squad_articles(4)
+    plain, _ = make_features(articles, tokenizer, config(limit_questions=80, seed=3))
+    added, _ = make_features(articles, tokenizer, config(limit_questions=80, seed=3, **option))
+    assert {k: v for k, v in added.kinds.items() if k != kind} == plain.kinds
+    assert name not in config().identity()
+    assert config(**option).identity()[name] == str(value)
+    return plain, added
+
+
 def test_entity_swapped_groups_are_unanswerable_and_leave_other_draws_alone(
     tokenizer: QATokenizer,
 ) -> None:
-    articles = squad_articles(4)
-    plain, _ = make_features(articles, tokenizer, config(limit_questions=80, seed=3))
-    swaps, _ = make_features(
-        articles, tokenizer, config(limit_questions=80, seed=3, entity_swap_fraction=0.5)
-    )
+    plain, swaps = _without_and_with(tokenizer, ENTITY_SWAPPED, entity_swap_fraction=0.5)
     assert swaps.kinds[ENTITY_SWAPPED] >= 10
-    assert {k: v for k, v in swaps.kinds.items() if k != ENTITY_SWAPPED} == plain.kinds
     swapped_rows = 0
     for first, end in swaps.groups:
         if not any(swaps.starts[first:end]):
@@ -172,21 +183,15 @@ def test_entity_swapped_groups_are_unanswerable_and_leave_other_draws_alone(
     assert swapped_rows > sum(
         end - first for first, end in plain.groups if not any(plain.starts[first:end])
     )
-    assert "entity_swap_fraction" not in config().identity()
-    assert config(entity_swap_fraction=0.2).identity()["entity_swap_fraction"] == "0.2"
 
 
 def test_own_paragraph_groups_ask_the_paragraph_alone_and_leave_other_draws_alone(
     tokenizer: QATokenizer,
 ) -> None:
-    articles = squad_articles(4)
-    plain, _ = make_features(articles, tokenizer, config(limit_questions=80, seed=3))
-    mixed, _ = make_features(
-        articles, tokenizer, config(limit_questions=80, seed=3, own_paragraph_fraction=0.5)
-    )
+    plain, mixed = _without_and_with(tokenizer, OWN_PARAGRAPH, own_paragraph_fraction=0.5)
     own = mixed.kinds[OWN_PARAGRAPH]
     assert 0 < own < plain.kinds[ANSWERABLE]  # a share of the answered questions
-    assert {k: v for k, v in mixed.kinds.items() if k != OWN_PARAGRAPH} == plain.kinds
+    articles = squad_articles(4)
     decode = tokenizer.tokenizer.decode
     paragraphs = {
         decode(tokenizer.encode_text(paragraph["context"])[0].tolist())
@@ -195,12 +200,11 @@ def test_own_paragraph_groups_ask_the_paragraph_alone_and_leave_other_draws_alon
     }
     answers = _answer_texts(articles)
     asked_alone = 0
-    for first, end in mixed.groups:
-        row = first
+    for row, end in mixed.groups:
         passage = decode(
             mixed.input_ids[row][mixed.passage_starts[row] : mixed.passage_ends[row]].tolist()
         )
-        if end - first != 1 or passage not in paragraphs:
+        if end - row != 1 or passage not in paragraphs:
             continue
         question = decode(mixed.input_ids[row][1 : mixed.passage_starts[row] - 1].tolist())
         span = decode(mixed.input_ids[row][mixed.starts[row] : mixed.ends[row] + 1].tolist())
@@ -210,8 +214,6 @@ def test_own_paragraph_groups_ask_the_paragraph_alone_and_leave_other_draws_alon
         )
         asked_alone += 1
     assert own - 3 <= asked_alone <= own  # a paragraph longer than a window is several
-    assert "own_paragraph_fraction" not in config().identity()
-    assert config(own_paragraph_fraction=0.5).identity()["own_paragraph_fraction"] == "0.5"
 
 
 def test_fresh_questions_leave_out_what_every_earlier_stage_drew() -> None:
