@@ -10,7 +10,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from desktop_qa.cli_support import confirm, write_json
-from desktop_qa.core.config import SHAPES, TRAIN_CONTEXTS, TRAIN_PRECISIONS, TrainConfig
+from desktop_qa.core.config import (
+    SHAPES,
+    TRAIN_CONTEXTS,
+    TRAIN_DEVICES,
+    TRAIN_PRECISIONS,
+    TrainConfig,
+)
 from desktop_qa.core.errors import DesktopQAError, InputError, OutputError
 from desktop_qa.terminal_progress import counted_progress, download_progress
 
@@ -166,6 +172,11 @@ def add_model_commands(commands: argparse._SubParsersAction) -> None:  # type: i
         "(default %(default)s)",
     )  # fmt: skip
     train.add_argument(
+        "--device", choices=TRAIN_DEVICES, default="auto",
+        help="where to train: auto takes a CUDA GPU where PyTorch sees one, else the CPU; "
+        "a run resumes on any device (default %(default)s)",
+    )  # fmt: skip
+    train.add_argument(
         "--context", choices=TRAIN_CONTEXTS, default="article",
         help="article: whole articles cut into the reader's windows, each question's windows "
         "trained together (shared normalization) with unanswerable variants; paragraph: "
@@ -173,7 +184,8 @@ def add_model_commands(commands: argparse._SubParsersAction) -> None:  # type: i
     )  # fmt: skip
     train.add_argument(
         "--init", type=Path, metavar="RUN", help="start from the trained weights of an "
-        "earlier run folder (a second stage) instead of the bare encoder",
+        "earlier run folder (a second stage) instead of the bare encoder (whose folder "
+        "then needs no weights: its config and tokenizer are enough)",
     )  # fmt: skip
     train.add_argument(
         "--fresh-questions", action="store_true", help="with --init: leave out the questions "

@@ -119,6 +119,8 @@ LATER_IDENTITY = {
     "entity_swap_fraction": 0.0, "fresh_questions": False, "own_paragraph_fraction": 0.0
 }  # fmt: skip
 TRAIN_PRECISIONS = ("fp32", "bf16")
+#: Where a run trains: "auto" is a CUDA GPU where PyTorch sees one, else the CPU.
+TRAIN_DEVICES = ("auto", "cpu", "cuda")
 TRAIN_CONTEXTS = ("article", "paragraph")
 
 
@@ -158,8 +160,11 @@ class TrainConfig:
     entity_swap_fraction: float = 0.0
     own_paragraph_fraction: float = 0.0
     fresh_questions: bool = False  # leave out the questions the --init stages trained on
+    device: str = "auto"  # not part of the run's identity: a run resumes on any device
 
     def __post_init__(self) -> None:
+        if self.device not in TRAIN_DEVICES:
+            raise InputError(f"device must be one of {', '.join(TRAIN_DEVICES)}")
         if self.context not in TRAIN_CONTEXTS:
             raise InputError(f"context must be one of {', '.join(TRAIN_CONTEXTS)}")
         if self.fresh_questions and self.init is None:

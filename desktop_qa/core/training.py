@@ -56,6 +56,8 @@ from desktop_qa.core.training_data import Features, Sample, make_features
 
 CHECKPOINT_NAME = "checkpoint.pt"
 EXPORTED = "model"  # the run folder's subfolder holding the exported model
+#: The weight files of a save_pretrained folder, either of which a base encoder has.
+BASE_WEIGHTS = ("model.safetensors", "pytorch_model.bin")
 
 
 def split_articles(path: Path, validation_articles: int) -> tuple[list[Any], list[Any]]:
@@ -198,17 +200,20 @@ def shared_normalization_loss(
 def train(config: TrainConfig, log: TextIO = sys.stderr) -> dict[str, Any]:
     """Train (or resume), export fp32 and int8 ONNX, evaluate both; returns the manifest."""
     import torch
-    from transformers import AutoModelForQuestionAnswering, get_linear_schedule_with_warmup
+    from transformers import get_linear_schedule_with_warmup
 
     _check_base(config.base)
     if config.precision not in TRAIN_PRECISIONS:
         raise InputError(f"precision must be one of {', '.join(TRAIN_PRECISIONS)}")
     torch.manual_seed(config.seed)
     torch.set_num_threads(os.cpu_count() or 1)
+    device = training_device(config.device, torch.cuda.is_available(), _torch_build(torch))
     tokenizer = QATokenizer.from_file(config.base / TOKENIZER_NAME)
     train_articles, validation_articles = split_articles(config.data, config.validation_articles)
-    model = AutoModelForQuestionAnswering.from_pretrained(str(config.base))
+    model = _base_model(config)
     earlier = _load_init(config.init, model) if config.init else None
+    model.to(device)
+    torch.manual_seed(config.seed)  # dropout's draws: the same however the model was built
     trained_before = stage_samples(earlier, config) if earlier and config.fresh_questions else []
     features, question_count = make_features(train_articles, tokenizer, config, trained_before)
     if not len(features) and trained_before:
@@ -248,13 +253,14 @@ def train(config: TrainConfig, log: TextIO = sys.stderr) -> dict[str, Any]:
     last_report = began
     mixed = config.precision == "bf16"
     takes = model_input_names(model)  # MPNet has no token types
+    print(f"training on {machine_of(device)}", file=log)
     while step < len(plan):
         batch = _pad(features, plan[step])
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=mixed):
-            output = model(**{name: batch["inputs"][name] for name in takes})
+        with torch.autocast(device, dtype=torch.bfloat16, enabled=mixed):
+            output = model(**{name: batch["inputs"][name].to(device) for name in takes})
         loss = shared_normalization_loss(
-            output.start_logits, output.end_logits, batch["allowed"], batch["gold_starts"],
-            batch["gold_ends"], batch["groups"],
+            output.start_logits, output.end_logits, batch["allowed"].to(device),
+            batch["gold_starts"].to(device), batch["gold_ends"].to(device), batch["groups"],
         )  # fmt: skip
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -285,8 +291,56 @@ def train(config: TrainConfig, log: TextIO = sys.stderr) -> dict[str, Any]:
             return {"stopped_at_step": step}
     seconds = seconds_before + time.perf_counter() - began
     return _ship(
-        config, model, tokenizer, validation_articles, step, seconds, question_count, earlier, log
-    )
+        config, model.to("cpu"), tokenizer, validation_articles, step, seconds, question_count,
+        earlier, log, machine_of(device),
+    )  # fmt: skip
+
+
+def training_device(requested: str, cuda_available: bool, torch_build: str) -> str:
+    """The device a run trains on (``TrainConfig.device``): "auto" is the CUDA GPU where
+    PyTorch sees one, else the CPU; "cuda" where it sees none is an error that says
+    which PyTorch this is (a CPU-only build cannot see a GPU)."""
+    if requested == "auto":
+        return "cuda" if cuda_available else "cpu"
+    if requested == "cuda" and not cuda_available:
+        raise InputError(
+            f"--device cuda: PyTorch sees no CUDA GPU here ({torch_build}); "
+            "use --device cpu, or auto to take a GPU only where there is one"
+        )
+    return requested
+
+
+def _torch_build(torch: Any) -> str:
+    cuda = torch.version.cuda
+    built = f"built for CUDA {cuda}" if cuda else "a CPU-only build"
+    return f"torch {torch.__version__}, {built}"
+
+
+def machine_of(device: str) -> str:
+    """What the manifest records of where a run trained."""
+    cpu = f"{platform.machine()}, {os.cpu_count()} CPU threads"
+    if device != "cuda":
+        return cpu
+    import torch
+
+    return f"{torch.cuda.get_device_name()} (CUDA {torch.version.cuda}); {cpu}"
+
+
+def _base_model(config: TrainConfig) -> Any:
+    """The encoder with a new QA head. A run with ``--init`` takes every weight from the
+    earlier run, so its base folder may hold only the config and tokenizer (as where
+    the base encoder's package cannot be installed, on a machine lent for training)."""
+    from transformers import AutoConfig, AutoModelForQuestionAnswering
+
+    weighted = any((config.base / name).is_file() for name in BASE_WEIGHTS)
+    if weighted:
+        return AutoModelForQuestionAnswering.from_pretrained(str(config.base))
+    if config.init is None:
+        raise InputError(
+            f"{config.base}: a base model folder needs its weights "
+            f"({' or '.join(BASE_WEIGHTS)}) unless --init gives them"
+        )
+    return AutoModelForQuestionAnswering.from_config(AutoConfig.from_pretrained(str(config.base)))
 
 
 def _check_base(base: Path) -> None:
@@ -364,7 +418,7 @@ def _resume(
     path = config.out / CHECKPOINT_NAME
     if not path.is_file():
         return {"step": 0, "seconds": 0.0, "loss_sum": 0.0}
-    checkpoint = torch.load(path, weights_only=False)
+    checkpoint = torch.load(path, weights_only=False, map_location="cpu")
     if checkpoint["identity"] != config.identity():
         raise InputError(
             f"{path} belongs to a run with other settings; use another --out or delete it"
@@ -373,6 +427,8 @@ def _resume(
     optimizer.load_state_dict(checkpoint["optimizer"])
     schedule.load_state_dict(checkpoint["schedule"])
     torch.set_rng_state(checkpoint["rng"])
+    if checkpoint.get("cuda_rng") is not None and torch.cuda.is_available():
+        torch.cuda.set_rng_state(checkpoint["cuda_rng"])
     print(f"resuming at step {checkpoint['step']} from {path}", file=log)
     return {k: checkpoint[k] for k in ("step", "seconds", "loss_sum")}
 
@@ -402,6 +458,7 @@ def _save_checkpoint(
             "optimizer": optimizer.state_dict(),
             "schedule": schedule.state_dict(),
             "rng": torch.get_rng_state(),
+            "cuda_rng": torch.cuda.get_rng_state() if torch.cuda.is_initialized() else None,
         },
         partial,
     )
@@ -418,8 +475,10 @@ def _ship(
     question_count: int,
     earlier: dict[str, Any] | None,
     log: TextIO,
+    machine: str,
 ) -> dict[str, Any]:
-    """Export fp32 and int8 ONNX into ``out/model``, evaluate both, write the manifest."""
+    """Export fp32 and int8 ONNX into ``out/model``, evaluate both, write the manifest
+    (``machine``: where it trained)."""
     from desktop_qa.core.calibration import calibrate
     from desktop_qa.core.convert import (
         AttentionShape,
@@ -454,7 +513,7 @@ def _ship(
             "questions": question_count,
             "steps": steps,
             "seconds": round(seconds),
-            "machine": f"{platform.machine()}, {os.cpu_count()} CPU threads",
+            "machine": machine,
         },
         "int8_per_row": per_row,
     }

@@ -27,6 +27,7 @@ from desktop_qa.core.training import (  # noqa: E402
     split_articles,
     stage_samples,
     train,
+    training_device,
 )
 
 
@@ -377,6 +378,64 @@ def test_a_second_stage_starts_from_the_first_stages_weights_and_records_it(
         train(replace(second, out=tmp_path / "fourth", init=tmp_path / "nowhere"), StringIO())
     with pytest.raises(InputError, match="other settings"):
         train(replace(second, init=None), StringIO())
+
+
+def test_a_run_trains_on_a_gpu_where_there_is_one_and_says_so_where_there_is_none() -> None:
+    from desktop_qa.core.errors import InputError
+
+    assert training_device("auto", cuda_available=True, torch_build="b") == "cuda"
+    assert training_device("auto", cuda_available=False, torch_build="b") == "cpu"
+    assert training_device("cpu", cuda_available=True, torch_build="b") == "cpu"
+    assert training_device("cuda", cuda_available=True, torch_build="b") == "cuda"
+    with pytest.raises(InputError, match=r"sees no CUDA GPU here \(torch 9, a CPU-only build\)"):
+        training_device("cuda", cuda_available=False, torch_build="torch 9, a CPU-only build")
+    with pytest.raises(InputError, match="device must be one of auto, cpu, cuda"):
+        TrainConfig(base=Path("b"), data=Path("d"), out=Path("o"), device="tpu")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a CUDA GPU")
+def test_asking_for_cuda_without_a_gpu_is_a_clear_error(
+    tiny_base: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from desktop_qa.cli import main
+
+    code = main([
+        "model", "train", "--base", str(tiny_base), "--data",
+        str(synthetic_squad(tmp_path / "train.json")), "--out", str(tmp_path / "run"),
+        "--device", "cuda",
+    ])  # fmt: skip
+    assert code != 0
+    assert "--device cuda: PyTorch sees no CUDA GPU here (torch " in capsys.readouterr().err
+    assert not (tmp_path / "run" / CHECKPOINT_NAME).exists()
+
+
+def test_a_second_stage_needs_only_the_bases_config_and_tokenizer(
+    tiny_base: Path, tmp_path: Path
+) -> None:
+    """Where the base encoder's package cannot be installed (a machine lent for a
+    training stage), ``--init`` brings every weight: a base folder without weights
+    trains the same stage, and without ``--init`` it is refused."""
+    import shutil
+
+    from desktop_qa.core.errors import InputError
+
+    bare = tmp_path / "bare-base"
+    bare.mkdir()
+    for name in ("config.json", "tokenizer.json"):
+        shutil.copy(tiny_base / name, bare / name)
+    first = tiny_run(tiny_base, tmp_path, "first", learning_rate=1e-3, stop_after_steps=2)
+    first = replace(first, checkpoint_every=1, device="cpu")
+    train(first, StringIO())
+    full = replace(first, out=tmp_path / "full", init=first.out)
+    train(full, StringIO())
+    train(replace(full, base=bare, out=tmp_path / "bare"), StringIO())
+    weights = [
+        torch.load(tmp_path / run / CHECKPOINT_NAME, weights_only=False)["model"]
+        for run in ("full", "bare")
+    ]
+    assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
+    with pytest.raises(InputError, match=r"needs its weights \(.*\) unless --init gives them"):
+        train(replace(first, base=bare, out=tmp_path / "alone"), StringIO())
 
 
 def test_the_base_models_licence_comes_from_its_card_when_it_has_one(tmp_path: Path) -> None:
