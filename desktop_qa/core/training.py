@@ -254,6 +254,9 @@ def train(config: TrainConfig, log: TextIO = sys.stderr) -> dict[str, Any]:
     mixed = config.precision == "bf16"
     takes = model_input_names(model)  # MPNet has no token types
     print(f"training on {machine_of(device)}", file=log)
+    slow = emulated_bf16_warning(config.precision, device, _cpu_has_native_bf16(torch))
+    if slow:
+        print(slow, file=log)
     while step < len(plan):
         batch = _pad(features, plan[step])
         with torch.autocast(device, dtype=torch.bfloat16, enabled=mixed):
@@ -308,6 +311,27 @@ def training_device(requested: str, cuda_available: bool, torch_build: str) -> s
             "use --device cpu, or auto to take a GPU only where there is one"
         )
     return requested
+
+
+def emulated_bf16_warning(precision: str, device: str, native_bf16: bool) -> str | None:
+    """What to tell a bf16 run on a CPU without native bf16 (AVX512-BF16 or AMX):
+    there bf16 is emulated, and a step took 16 times as long as in fp32 (219 s
+    against 13 s for 32 windows of 384 tokens on a 2-core AVX2 machine)."""
+    if precision != "bf16" or device != "cpu" or native_bf16:
+        return None
+    return (
+        "warning: this CPU has no native bf16 (AVX512-BF16 or AMX), so --precision bf16 "
+        "is emulated and many times slower than fp32 here; stop and use --precision fp32 "
+        "(a new --out), unless this run must resume as it began"
+    )
+
+
+def _cpu_has_native_bf16(torch: Any) -> bool:
+    """Whether oneDNN runs bf16 natively on this CPU (True where PyTorch cannot say)."""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return True
 
 
 def _torch_build(torch: Any) -> str:

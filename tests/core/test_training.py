@@ -22,6 +22,7 @@ transformers = pytest.importorskip("transformers")
 from desktop_qa.core.training import (  # noqa: E402
     CHECKPOINT_NAME,
     batch_plan,
+    emulated_bf16_warning,
     held_out_parts,
     shared_normalization_loss,
     split_articles,
@@ -391,6 +392,14 @@ def test_a_run_trains_on_a_gpu_where_there_is_one_and_says_so_where_there_is_non
         training_device("cuda", cuda_available=False, torch_build="torch 9, a CPU-only build")
     with pytest.raises(InputError, match="device must be one of auto, cpu, cuda"):
         TrainConfig(base=Path("b"), data=Path("d"), out=Path("o"), device="tpu")
+
+
+def test_bf16_on_a_cpu_without_native_bf16_is_called_out_as_slow() -> None:
+    warning = emulated_bf16_warning("bf16", "cpu", native_bf16=False)
+    assert warning is not None and "use --precision fp32" in warning
+    assert emulated_bf16_warning("bf16", "cpu", native_bf16=True) is None
+    assert emulated_bf16_warning("bf16", "cuda", native_bf16=False) is None
+    assert emulated_bf16_warning("fp32", "cpu", native_bf16=False) is None
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a CUDA GPU")
