@@ -26,7 +26,6 @@ gunzip -c .device/train-v1.1.json.gz >"$work/train-v1.1.json"
     | tee "$out/device.txt"
 
 python3 scripts/recover_run.py models/desktop-qa-minilm-squad "$work/shipped"
-set -o pipefail
 python3 -m desktop_qa model train --base all-minilm-l6-v2 --data "$work/train-v1.1.json" \
     --out "$work/$name" --init "$work/shipped" --device cuda --precision bf16 \
     --checkpoint-every 500 --validation-limit 100 "$@" 2>&1 >/dev/null \
